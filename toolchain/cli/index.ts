@@ -1,0 +1,20 @@
+// The npswitch command line: wires one command per file; each command calls a library function.
+import { Command } from "commander";
+import { registerBuild } from "./build.js";
+import { registerInspect } from "./inspect.js";
+import { registerKeygen } from "./keygen.js";
+import { registerVerify } from "./verify.js";
+import { reportError } from "./output.js";
+import { toolchainVersions } from "../build/build.js";
+
+const program = new Command("npswitch")
+  .description("content-aware web switch firmware for IXP-style network processors: build, verify and inspect firmware images")
+  .version(toolchainVersions().npswitch)
+  .showHelpAfterError("(run with --help for usage)");
+
+registerBuild(program);
+registerKeygen(program);
+registerInspect(program);
+registerVerify(program);
+
+program.parseAsync(process.argv).catch(reportError);
