@@ -32,6 +32,8 @@
 @inline export const FLOWS_BYTES: u32 = 0x00100000;
 @inline export const BUFFERS_BASE: usize = 0x00400000; // dram: packet buffers
 @inline export const BUFFERS_BYTES: u32 = 0x00200000;
+@inline export const SIM_TRACE_BASE: usize = 0x007f0000; // local: simulator only: the timing trace the simulator's instrumentation writes; images never use it
+@inline export const SIM_TRACE_BYTES: u32 = 0x00010000;
 
 // Packet descriptor in SRAM: the host fills buf/len/inPort, the stages fill the rest.
 @inline export const DESC_SIZE: u32 = 32; // bytes

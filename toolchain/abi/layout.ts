@@ -76,6 +76,7 @@ export const REGIONS: RegionDecl[] = [
   { name: "DESCRIPTORS", memory: "sram", base: 0x0010_0000, size: C("MAX_BUFFERS") * 32, doc: "packet descriptors (PacketDesc), one per buffer" },
   { name: "FLOWS", memory: "sram", base: 0x0020_0000, size: C("MAX_FLOWS") * 64, doc: "flow table (FlowEntry x MAX_FLOWS), bucket b holds entries [b*FLOW_WAYS, (b+1)*FLOW_WAYS)" },
   { name: "BUFFERS", memory: "dram", base: 0x0040_0000, size: C("MAX_BUFFERS") * C("BUFFER_SIZE"), doc: "packet buffers" },
+  { name: "SIM_TRACE", memory: "local", base: 0x007f_0000, size: 0x1_0000, doc: "simulator only: the timing trace the simulator's instrumentation writes; images never use it" },
 ];
 
 // ---------------------------------------------------------------------------------------------

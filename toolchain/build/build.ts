@@ -42,6 +42,8 @@ export async function buildFirmware(opts: BuildOptions = {}): Promise<BuildResul
   const dataplaneDir = opts.dataplaneDir ?? DATAPLANE_DIR;
   const out = resolve(opts.out ?? DEFAULT_OUT);
   const { profile, origin, sha256: profileSha } = loadProfile(opts.target);
+  // The key is checked before any compiling, so a wrong path fails at once.
+  const { key, created } = opts.keyPath ? { key: loadSigningKey(opts.keyPath), created: false } : devSigningKey();
   const budget = profile.microengines.controlStoreInstructions.value;
   const pipeline = loadPipeline(dataplaneDir);
   const names = listImages(dataplaneDir);
@@ -96,7 +98,6 @@ export async function buildFirmware(opts: BuildOptions = {}): Promise<BuildResul
   if (problems.length) throw new NpswitchError(`build failed for target ${profile.name}: ${problems[0]}`, problems.slice(1));
 
   step("sign");
-  const { key, created } = opts.keyPath ? { key: loadSigningKey(opts.keyPath), created: false } : devSigningKey();
   const manifest: Manifest = {
     format: FIRMWARE_FORMAT,
     abi: ABI_VERSION,

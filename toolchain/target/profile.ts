@@ -38,6 +38,18 @@ export const ProfileSchema = z.strictObject({
   crcUnit: z.strictObject({ present: sourced(z.boolean()), latencyCycles: cycles }),
   cp: z.strictObject({ name: sourced(z.string()), clockMHz: count }),
   media: z.strictObject({ lineRateGbps: sourced(z.number().positive()), ports: count }),
+  /** Cycle costs the simulator charges (sim/timing). */
+  timing: z.strictObject({
+    aluCycles: count,
+    branchTakenCycles: cycles,
+    multiplyCycles: count,
+    divideCycles: count,
+    callCycles: cycles,
+    ctxSwapCycles: cycles,
+    bulkBytesPerCycle: count,
+    memoryIssueCycles: cycles,
+    cacheLineBytes: count,
+  }),
 });
 
 export type Profile = z.infer<typeof ProfileSchema>;
