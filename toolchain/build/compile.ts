@@ -81,7 +81,7 @@ function postProcess(wasm: Uint8Array): Uint8Array {
     mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(2);
-    binaryen.setDebugInfo(false);
+    binaryen.setDebugInfo(true); // keep the name section: verifier and budget messages name functions
     mod.optimize();
     if (!mod.validate()) throw new Error("binaryen rejected the optimised module");
     return renameMemoryImport(mod.emitBinary(), MEMORY_IMPORT.module, MEMORY_IMPORT.name);
