@@ -19,7 +19,7 @@ const sourced = <T extends z.ZodType>(value: T) =>
 const count = sourced(z.number().int().positive());
 const cycles = sourced(z.number().int().nonnegative());
 
-const memory = z.strictObject({ bytes: count, latencyCycles: cycles, channels: count });
+const memory = z.strictObject({ bytes: count, latencyCycles: cycles, occupancyCycles: count, channels: count });
 
 export const ProfileSchema = z.strictObject({
   $comment: z.string().optional(),

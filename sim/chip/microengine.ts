@@ -1,0 +1,141 @@
+// A microengine with hardware threads, interleaved on memory waits: one thread runs at a time; a
+// thread that issues a read swaps out until the data is there and another ready thread runs.
+// Busy = executing; stalled = every thread with work is waiting on memory; idle = no work.
+import type { Scheduler } from "../engine/scheduler.js";
+import type { ThreadProgram } from "../timing/trace.js";
+import type { MemorySystem } from "./memory-system.js";
+
+export interface MeJob {
+  program: ThreadProgram;
+  /** Called when the thread finishes the packet, at simulated time `t`. */
+  done: (t: number) => void;
+}
+
+const IDLE = 0, READY = 1, RUNNING = 2, WAITING = 3;
+
+interface Thread {
+  state: number;
+  ops: number[];
+  pc: number;
+  done: ((t: number) => void) | null;
+}
+
+export interface MeStats {
+  id: number;
+  busyPs: number;
+  stalledPs: number;
+  idlePs: number;
+  packets: number;
+}
+
+export class Microengine {
+  private readonly threads: Thread[];
+  private readonly ready: number[] = [];
+  private running = -1;
+  private waiting = 0;
+  private busyPs = 0;
+  private stalledPs = 0;
+  private idlePs = 0;
+  private lastAccount = 0;
+  private packets = 0;
+
+  constructor(
+    readonly id: number,
+    threads: number,
+    private readonly psPerCycle: number,
+    private readonly ctxSwapPs: number,
+    private readonly memory: MemorySystem,
+    private readonly scheduler: Scheduler,
+    /** Takes the next packet of this ME's stage (running it functionally), or null when there is none. */
+    private readonly fetch: () => MeJob | null,
+  ) {
+    this.threads = Array.from({ length: threads }, () => ({ state: IDLE, ops: [], pc: 0, done: null }));
+  }
+
+  /** New work may be waiting for this ME's stage. */
+  wake(): void {
+    if (this.running < 0) this.dispatch(this.scheduler.now);
+  }
+
+  stats(now: number): MeStats {
+    this.account(now);
+    return { id: this.id, busyPs: this.busyPs, stalledPs: this.stalledPs, idlePs: this.idlePs, packets: this.packets };
+  }
+
+  /** Close the time since the last change as stalled or idle (busy time is added per segment). */
+  private account(now: number): void {
+    if (this.running < 0 && now > this.lastAccount) {
+      if (this.waiting > 0) this.stalledPs += now - this.lastAccount;
+      else this.idlePs += now - this.lastAccount;
+    }
+    if (now > this.lastAccount) this.lastAccount = now;
+  }
+
+  private dispatch(now: number): void {
+    this.account(now);
+    let t = this.ready.shift();
+    if (t === undefined) {
+      const idle = this.threads.findIndex((th) => th.state === IDLE);
+      if (idle < 0) return;
+      const job = this.fetch();
+      if (!job) return;
+      const th = this.threads[idle];
+      th.ops = job.program.ops.slice();
+      th.pc = 0;
+      th.done = job.done;
+      t = idle;
+    }
+    this.run(t, now + this.ctxSwapPs);
+  }
+
+  /** Run thread t from `start` through posted writes up to its next read (or its end). */
+  private run(t: number, start: number): void {
+    const th = this.threads[t];
+    th.state = RUNNING;
+    this.running = t;
+    let at = start;
+    const ops = th.ops;
+    for (;;) {
+      at += ops[th.pc] * this.psPerCycle;
+      const kind = ops[th.pc + 1];
+      const flags = ops[th.pc + 2];
+      th.pc += 3;
+      if (kind < 0) break;
+      const ready = this.memory.access(kind, flags >>> 8, at);
+      if ((flags & 1) === 0) {
+        this.busyPs += at - start;
+        this.lastAccount = at;
+        this.scheduler.at(at, () => this.suspend(t, ready));
+        return;
+      }
+    }
+    this.busyPs += at - start;
+    this.lastAccount = at;
+    this.scheduler.at(at, () => this.finish(t));
+  }
+
+  private suspend(t: number, readyAt: number): void {
+    const th = this.threads[t];
+    th.state = WAITING;
+    this.waiting++;
+    this.running = -1;
+    this.scheduler.at(readyAt, () => {
+      this.waiting--;
+      th.state = READY;
+      this.ready.push(t);
+      if (this.running < 0) this.dispatch(this.scheduler.now);
+    });
+    this.dispatch(this.scheduler.now);
+  }
+
+  private finish(t: number): void {
+    const th = this.threads[t];
+    const done = th.done!;
+    th.state = IDLE;
+    th.done = null;
+    this.running = -1;
+    this.packets++;
+    done(this.scheduler.now);
+    this.dispatch(this.scheduler.now);
+  }
+}

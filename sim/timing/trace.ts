@@ -1,0 +1,67 @@
+// Turns the memory trace an instrumented image wrote for one packet into the thread's program for
+// the ME model: compute segments separated by memory references that make the thread wait.
+//
+// Approximations (sim/README.md): a read of a 64-byte line already read or written in this packet
+// does not wait (the ME holds it in transfer registers); writes are posted (they occupy the channel
+// but the thread does not wait); each remaining read waits for the memory's latency plus queueing.
+import { REGIONS } from "../../toolchain/abi/layout.js";
+import { TRACE_ADDR_MASK, TRACE_BASE, TRACE_WRITE_BIT } from "./instrument.js";
+import type { MemoryKind } from "./costs.js";
+
+export const KIND_CODE: Record<MemoryKind, number> = { scratch: 0, sram: 1, dram: 2 };
+
+const bounds = REGIONS.filter((r) => r.memory !== "local").map((r) => ({ lo: r.base, hi: r.base + r.size, kind: KIND_CODE[r.memory as MemoryKind] }));
+
+/** Memory kind code of an address, or -1 when it is outside every shared region. */
+export function kindOf(addr: number): number {
+  for (const b of bounds) if (addr >= b.lo && addr < b.hi) return b.kind;
+  return -1;
+}
+
+/**
+ * A packet's program: `ops` holds triples (computeCycles, kind, flags) where kind is a memory
+ * kind code (or -1 for the final compute segment) and flags bit 0 = write (posted), bits 8+ =
+ * the line number (for channel interleaving). `cycles` is the total compute charged.
+ */
+export interface ThreadProgram {
+  ops: number[];
+  cycles: number;
+  waits: number;
+  posted: number;
+}
+
+/** Build the program from `records` trace entries in `view` and the image's cycle total. */
+export function programFromTrace(view: DataView, records: number, totalCycles: number, lineBytes: number, out: ThreadProgram): ThreadProgram {
+  const ops = out.ops;
+  ops.length = 0;
+  out.waits = 0;
+  out.posted = 0;
+  out.cycles = totalCycles;
+  const lineShift = Math.log2(lineBytes) | 0;
+  const seen: number[] = [];
+  let last = 0;
+  for (let i = 0; i < records; i++) {
+    const at = TRACE_BASE + 8 * i;
+    const cycles = view.getUint32(at, true);
+    const word = view.getUint32(at + 4, true);
+    const addr = word & TRACE_ADDR_MASK;
+    const write = (word & TRACE_WRITE_BIT) !== 0;
+    const kind = kindOf(addr);
+    if (kind < 0) continue;
+    const line = addr >>> lineShift;
+    if (write) {
+      if (!seen.includes(line)) seen.push(line);
+      ops.push(cycles - last, kind, 1 | (line << 8));
+      out.posted++;
+      last = cycles;
+      continue;
+    }
+    if (seen.includes(line)) continue;
+    seen.push(line);
+    ops.push(cycles - last, kind, line << 8);
+    out.waits++;
+    last = cycles;
+  }
+  ops.push(Math.max(0, totalCycles - last), -1, 0);
+  return out;
+}
