@@ -154,20 +154,7 @@ export class Dataplane {
 
   /** Write the Config struct (the whole struct: fields not given are zero). */
   configure(cfg: SwitchConfig): void {
-    const mem = this.memoryBytes();
-    if (cfg.servicePorts.length > CAPACITIES.MAX_SERVICES.value) throw new RangeError(`configure: ${cfg.servicePorts.length} service ports, at most ${CAPACITIES.MAX_SERVICES.value}`);
-    if (cfg.portMacs.length > CAPACITIES.MAX_PORTS.value) throw new RangeError(`configure: ${cfg.portMacs.length} port MACs, at most ${CAPACITIES.MAX_PORTS.value}`);
-    mem.fill(0, CONFIG_BASE, CONFIG_BASE + CONFIG.size);
-    const value: StructValue = {
-      VIP: ip4ToU32(cfg.vip),
-      LOCAL_IP: ip4ToU32(cfg.localIp),
-      NUM_PORTS: cfg.portMacs.length,
-      NUM_SERVICES: cfg.servicePorts.length,
-      CHECK_TCP_CSUM: cfg.checkTcpChecksum ? 1 : 0,
-    };
-    cfg.servicePorts.forEach((p, i) => (value[`SERVICE_PORT${i}`] = p));
-    cfg.portMacs.forEach((m, i) => (value[`PORT_MAC${i}`] = macBytes(m)));
-    encodeStruct(CONFIG, mem, CONFIG_BASE, value);
+    writeSwitchConfig(this.memoryBytes(), cfg);
   }
 
   /** Run one frame through the pipeline. Traps are caught, counted as TRAP and reported. */
@@ -294,4 +281,21 @@ export function decodeMessage(ring: number, bytes: Uint8Array): RingMessage {
     time: raw.TIME as number,
     raw,
   };
+}
+
+/** Write the switch's Config struct into the shared memory (the whole struct: fields not given are zero). */
+export function writeSwitchConfig(mem: Uint8Array, cfg: SwitchConfig): void {
+  if (cfg.servicePorts.length > CAPACITIES.MAX_SERVICES.value) throw new RangeError(`configure: ${cfg.servicePorts.length} service ports, at most ${CAPACITIES.MAX_SERVICES.value}`);
+  if (cfg.portMacs.length > CAPACITIES.MAX_PORTS.value) throw new RangeError(`configure: ${cfg.portMacs.length} port MACs, at most ${CAPACITIES.MAX_PORTS.value}`);
+  mem.fill(0, CONFIG_BASE, CONFIG_BASE + CONFIG.size);
+  const value: StructValue = {
+    VIP: ip4ToU32(cfg.vip),
+    LOCAL_IP: ip4ToU32(cfg.localIp),
+    NUM_PORTS: cfg.portMacs.length,
+    NUM_SERVICES: cfg.servicePorts.length,
+    CHECK_TCP_CSUM: cfg.checkTcpChecksum ? 1 : 0,
+  };
+  cfg.servicePorts.forEach((p, i) => (value[`SERVICE_PORT${i}`] = p));
+  cfg.portMacs.forEach((m, i) => (value[`PORT_MAC${i}`] = macBytes(m)));
+  encodeStruct(CONFIG, mem, CONFIG_BASE, value);
 }

@@ -1,0 +1,337 @@
+// The network processor as the simulator sees it: ports, the data-plane pipeline on microengines
+// (each stage a queue served by the MEs its image is loaded on), the shared memories, the rings to
+// the control processor, and the CP core. Packets run to completion in Wasm when a thread picks
+// them up; their timing comes from the instrumented trace; their effects (transmit, next stage,
+// CP message) happen when the thread finishes.
+import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, COUNTER, VERDICT, fieldOffsets } from "../../toolchain/abi/layout.js";
+import type { Scheduler } from "../engine/scheduler.js";
+import { createNpMemory, npImports } from "../np/imports.js";
+import { Rings } from "../np/rings.js";
+import { decodeMessage, reasonName, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, COUNTERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
+import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
+import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
+import type { ChipTiming } from "../timing/costs.js";
+import { MemorySystem } from "./memory-system.js";
+import { Microengine, type MeStats } from "./microengine.js";
+
+const MAX_BUFFERS = CAPACITIES.MAX_BUFFERS.value;
+const BUFFER_SIZE = CAPACITIES.BUFFER_SIZE.value;
+const MAX_REASONS = CAPACITIES.MAX_REASONS.value;
+const DESC = fieldOffsets(PACKET_DESC);
+const D = (n: string) => DESC.get(n)!.offset;
+const D_BUF = D("BUF"), D_LEN = D("LEN"), D_IN_PORT = D("IN_PORT"), D_OUT_PORT = D("OUT_PORT"), D_REASON = D("REASON"), D_FLOW = D("FLOW");
+const V = (n: string) => VERDICT.members.findIndex((m) => m.name === n);
+const V_DROP = V("DROP"), V_FORWARD = V("FORWARD"), V_TO_CP = V("TO_CP"), V_NEXT = V("NEXT");
+const RING_TO_CP = Rings.id("TO_CP");
+
+export interface ChipImage {
+  name: string;
+  wasm: Uint8Array;
+  mes: number[];
+}
+
+/** What the chip asks of the control processor it hosts. */
+export interface CpCore {
+  /** A message from the data plane, at the time the CP core starts on it. */
+  onMessage(msg: RingMessage): void;
+}
+
+export interface ChipOptions {
+  timing: ChipTiming;
+  images: ChipImage[];
+  /** Stage order. */
+  pipeline: string[];
+  scheduler: Scheduler;
+  config: SwitchConfig;
+  /** A frame leaves on `port` at the current simulated time. */
+  transmit: (port: number, frame: Uint8Array) => void;
+  /** Packets queued before a stage (a scratch ring) beyond which arrivals are dropped. */
+  stageQueue?: number;
+  /** TO_CP ring capacity in messages. */
+  cpRing?: number;
+}
+
+export interface ChipStats {
+  rxPackets: number;
+  txPackets: number;
+  txBytes: number;
+  toCp: number;
+  traps: number;
+  drops: Record<string, number>;
+  me: (MeStats & { stage: string })[];
+  /** Time a packet spent in the NP, receive to transmit, per forwarded packet (ps). */
+  latencyPs: number[];
+  cycles: { stage: string; packets: number; cycles: number; waits: number }[];
+  cpBusyPs: number;
+  cpMessages: number;
+}
+
+interface Instance {
+  process: (desc: number) => number;
+  reset: () => void;
+  cycles: () => number;
+  records: () => number;
+}
+
+interface Stage {
+  name: string;
+  index: number;
+  queue: number[];
+  mes: Microengine[];
+  packets: number;
+  cycles: number;
+  waits: number;
+}
+
+/** Rings whose TO_CP puts are held back until the packet's thread finishes. */
+class StagedRings extends Rings {
+  staged: Uint8Array[] = [];
+  inFlight = 0;
+  override put(ring: number, message: Uint8Array): boolean {
+    if (ring !== RING_TO_CP) return super.put(ring, message);
+    if (this.length(ring) + this.inFlight + this.staged.length >= this.capacity(ring)) return false;
+    this.staged.push(message.slice());
+    return true;
+  }
+}
+
+export class NpChip {
+  readonly memory: WebAssembly.Memory;
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly rings: StagedRings;
+  private readonly memorySystem: MemorySystem;
+  private readonly stages: Stage[] = [];
+  private readonly freeBuffers: number[] = [];
+  private readonly rxTime = new Float64Array(MAX_BUFFERS);
+  private readonly program: ThreadProgram = { ops: [], cycles: 0, waits: 0, posted: 0 };
+  private readonly cpQueue: (() => void)[] = [];
+  private cpBusyUntil = 0;
+  private cpRunning = false;
+  private cp: CpCore | null = null;
+  private readonly stats: ChipStats;
+  private readonly chipDrops: Record<string, number> = {};
+
+  private constructor(private readonly opts: ChipOptions, private readonly instances: Map<string, Instance[]>) {
+    this.memory = createNpMemory();
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.view = new DataView(this.memory.buffer);
+    this.rings = new StagedRings({ TO_CP: opts.cpRing ?? 1024 });
+    this.memorySystem = new MemorySystem(opts.timing);
+    for (let i = MAX_BUFFERS - 1; i >= 0; i--) this.freeBuffers.push(i);
+    this.stats = { rxPackets: 0, txPackets: 0, txBytes: 0, toCp: 0, traps: 0, drops: {}, me: [], latencyPs: [], cycles: [], cpBusyPs: 0, cpMessages: 0 };
+  }
+
+  /** Instrument and instantiate every image on the MEs the manifest assigns it; call init(). */
+  static async create(opts: ChipOptions): Promise<NpChip> {
+    const chip = new NpChip(opts, new Map());
+    const imports = npImports(chip.memory, { rings: chip.rings, clock: () => chip.timestamp() });
+    const t = opts.timing;
+    for (const [index, name] of opts.pipeline.entries()) {
+      const img = opts.images.find((i) => i.name === name);
+      if (!img) throw new Error(`pipeline stage ${name} has no image`);
+      if (img.mes.length === 0) throw new Error(`image ${name} is assigned no microengine`);
+      const module = await WebAssembly.compile(instrumentImage(img.wasm, t.costs) as BufferSource);
+      const insts: Instance[] = [];
+      const stage: Stage = { name, index, queue: [], mes: [], packets: 0, cycles: 0, waits: 0 };
+      for (const [k, meId] of img.mes.entries()) {
+        const inst = await WebAssembly.instantiate(module, imports);
+        const e = inst.exports as Record<string, () => number>;
+        (e.init as () => void)();
+        insts.push({ process: e.process as (d: number) => number, reset: e[TIMING_EXPORTS.reset], cycles: e[TIMING_EXPORTS.cycles], records: e[TIMING_EXPORTS.records] });
+        stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, () => chip.fetch(stage, k)));
+      }
+      chip.instances.set(name, insts);
+      chip.stages.push(stage);
+    }
+    writeSwitchConfig(chip.bytes, opts.config);
+    return chip;
+  }
+
+  /** Attach the control processor program that receives TO_CP messages. */
+  attachCp(cp: CpCore): void {
+    this.cp = cp;
+  }
+
+  /** np.timestamp(): ME cycles / 16 since the start, wrapping. */
+  private timestamp(): number {
+    return Math.floor(this.opts.scheduler.now / this.opts.timing.mePsPerCycle / 16) >>> 0;
+  }
+
+  private drop(reason: string): void {
+    this.chipDrops[reason] = (this.chipDrops[reason] ?? 0) + 1;
+  }
+
+  /** A frame arrives on `port` now. */
+  receive(port: number, frame: Uint8Array): void {
+    this.stats.rxPackets++;
+    if (frame.length > BUFFER_SIZE) return this.drop("RX_OVERSIZE");
+    const first = this.stages[0];
+    if (first.queue.length >= (this.opts.stageQueue ?? 512)) return this.drop("RX_RING_FULL");
+    const index = this.freeBuffers.pop();
+    if (index === undefined) return this.drop("RX_NO_BUFFER");
+    const buf = BUFFERS_BASE + index * BUFFER_SIZE;
+    const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
+    this.bytes.set(frame, buf);
+    this.bytes.fill(0, desc, desc + PACKET_DESC.size);
+    const v = this.view;
+    v.setUint32(desc + D_BUF, buf, true);
+    v.setUint16(desc + D_LEN, frame.length, true);
+    v.setUint8(desc + D_IN_PORT, port);
+    v.setUint32(desc + D_FLOW, NO_FLOW, true);
+    this.rxTime[index] = this.opts.scheduler.now;
+    this.enqueue(first, index);
+  }
+
+  private enqueue(stage: Stage, index: number): void {
+    stage.queue.push(index);
+    for (const me of stage.mes) {
+      me.wake();
+      if (stage.queue.length === 0) break;
+    }
+  }
+
+  /** An ME thread of `stage` takes the next packet: run it now, return its timing and completion. */
+  private fetch(stage: Stage, meIndex: number) {
+    const index = stage.queue.shift();
+    if (index === undefined) return null;
+    const inst = this.instances.get(stage.name)![meIndex];
+    const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
+    this.rings.staged.length = 0;
+    inst.reset();
+    let verdict: number;
+    let trapped = false;
+    try {
+      verdict = inst.process(desc);
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError || e instanceof RangeError)) throw e;
+      trapped = true;
+      verdict = V_DROP;
+    }
+    const program = programFromTrace(this.view, Math.min(inst.records(), 8192), inst.cycles(), this.opts.timing.cacheLineBytes, this.program);
+    stage.packets++;
+    stage.cycles += program.cycles;
+    stage.waits += program.waits;
+    const messages = this.rings.staged.splice(0);
+    this.rings.inFlight += messages.length;
+    return { program, done: () => this.complete(stage, index, verdict, trapped, messages) };
+  }
+
+  private complete(stage: Stage, index: number, verdict: number, trapped: boolean, messages: Uint8Array[]): void {
+    const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
+    const v = this.view;
+    this.rings.inFlight -= messages.length;
+    if (trapped) {
+      this.stats.traps++;
+      const at = COUNTERS_BASE + 4 * REASON.members.findIndex((m) => m.name === "TRAP");
+      v.setUint32(at, v.getUint32(at, true) + 1, true);
+      this.freeBuffers.push(index);
+      return;
+    }
+    for (const m of messages) this.deliverToCp(m);
+    if (verdict === V_NEXT) {
+      const next = this.stages[stage.index + 1];
+      if (next) return this.enqueue(next, index);
+      this.drop("PIPELINE_END");
+      this.freeBuffers.push(index);
+      return;
+    }
+    if (verdict === V_FORWARD) {
+      const buf = v.getUint32(desc + D_BUF, true);
+      const len = v.getUint16(desc + D_LEN, true);
+      const port = v.getUint8(desc + D_OUT_PORT);
+      const frame = this.bytes.slice(buf, buf + len);
+      this.stats.txPackets++;
+      this.stats.txBytes += len;
+      this.stats.latencyPs.push(this.opts.scheduler.now - this.rxTime[index]);
+      this.freeBuffers.push(index);
+      this.opts.transmit(port, frame);
+      return;
+    }
+    if (verdict === V_TO_CP) return; // the CP owns the buffer until it frees it
+    if (verdict !== V_DROP) this.drop(`BAD_VERDICT_${verdict}`);
+    this.freeBuffers.push(index);
+  }
+
+  /** Queue a task on the CP core; it runs when the core is free and occupies it for the cycles it charges. */
+  runOnCp(task: (charge: (cycles: number) => void) => (() => void) | void): void {
+    this.cpQueue.push(() => {
+      let cycles = 0;
+      const after = task((c) => { cycles += c; });
+      const busy = cycles * this.opts.timing.cpPsPerCycle;
+      this.stats.cpBusyPs += busy;
+      this.opts.scheduler.after(busy, () => {
+        after?.();
+        this.cpRunning = false;
+        this.cpNext();
+      });
+    });
+    if (!this.cpRunning) this.cpNext();
+  }
+
+  private cpNext(): void {
+    const task = this.cpQueue.shift();
+    if (!task) return;
+    this.cpRunning = true;
+    task();
+  }
+
+  private deliverToCp(bytes: Uint8Array): void {
+    this.stats.toCp++;
+    const msg = decodeMessage(RING_TO_CP, bytes);
+    if (!this.cp) {
+      this.drop("NO_CP");
+      this.freeDesc(msg.desc);
+      return;
+    }
+    this.stats.cpMessages++;
+    this.cp.onMessage(msg);
+  }
+
+  /** The CP is done with the buffer of a TO_CP packet. */
+  freeDesc(desc: number): void {
+    const index = (desc - DESCRIPTORS_BASE) / PACKET_DESC.size;
+    if (!Number.isInteger(index) || index < 0 || index >= MAX_BUFFERS) throw new Error(`freeDesc: 0x${desc.toString(16)} is not a descriptor`);
+    this.freeBuffers.push(index);
+  }
+
+  /** The frame bytes of a descriptor (for the CP). */
+  frameOf(desc: number): Uint8Array {
+    const buf = this.view.getUint32(desc + D_BUF, true);
+    const len = this.view.getUint16(desc + D_LEN, true);
+    return this.bytes.slice(buf, buf + len);
+  }
+
+  /** Counters the DP keeps in COUNTERS plus the chip's own drops, by name. */
+  dropCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    REASON.members.forEach((m, i) => {
+      const n = this.view.getUint32(COUNTERS_BASE + 4 * i, true);
+      if (n && m.name !== "NONE") out[m.name] = n;
+    });
+    for (const [k, n] of Object.entries(this.chipDrops)) out[k] = n;
+    return out;
+  }
+
+  events(): Record<string, number> {
+    const out: Record<string, number> = {};
+    COUNTER.members.forEach((m, i) => (out[m.name] = this.view.getUint32(COUNTERS_BASE + 4 * (MAX_REASONS + i), true)));
+    return out;
+  }
+
+  snapshot(): ChipStats {
+    const now = this.opts.scheduler.now;
+    return {
+      ...this.stats,
+      drops: this.dropCounts(),
+      me: this.stages.flatMap((s) => s.mes.map((me) => ({ ...me.stats(now), stage: s.name }))),
+      cycles: this.stages.map((s) => ({ stage: s.name, packets: s.packets, cycles: s.cycles, waits: s.waits })),
+    };
+  }
+
+  buffersInUse(): number {
+    return MAX_BUFFERS - this.freeBuffers.length;
+  }
+
+  reasonName = reasonName;
+}
