@@ -1,5 +1,4 @@
-// Image "classify": first stage of every frame. ARP (RFC 826) and ICMP echo (RFC 792) answered in place;
-// TCP (RFC 9293) checked, then matched against the flow table: spliced flows go on to "splice", the rest to the CP.
+// Image "classify": every frame first; ARP (RFC 826) and ICMP echo (RFC 792) answered, TCP (RFC 9293) checked and sent to splice (spliced flow) or the CP.
 import {
   COUNTER_RX, COUNTER_TO_CP, DESCF_ACK, DESCF_FIN, DESCF_HAS_PAYLOAD, DESCF_RST, DESCF_SYN, DESC_BUF, DESC_FLAGS, DESC_FLOW, DESC_HOST_HASH,
   DESC_L3, DESC_L4, DESC_OUT_PORT, DESC_PAYLOAD, DESC_REASON, DESC_URL_HASH, FLOW_STATE, FLOW_STATE_CLOSED,

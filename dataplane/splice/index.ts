@@ -1,5 +1,4 @@
-// Image "splice": TCP splicing (Cohen et al., "TCP splicing"; RFC 9293 seq/ack, RFC 7323 timestamps and window
-// scale, RFC 2018 SACK) of a segment classify matched to a flow entry: rewrite every header field, checksums by RFC 1624.
+// Image "splice": TCP splicing of a matched segment: seq/ack (RFC 9293), timestamps and window scale (RFC 7323), SACK (RFC 2018), checksums by RFC 1624.
 import * as np from "../lib/np";
 import {
   COUNTER_SPLICED, COUNTER_TEARDOWNS, DESC_BUF, DESC_FLOW, DESC_L3, DESC_L4, DESC_OUT_PORT, FLOWF_FIN_SEEN,
