@@ -265,7 +265,7 @@ function optLen(o: TcpOption): number {
 export function runFuzzPacket(dp: Dataplane, p: FuzzPacket, stats: FuzzStats): ProcessResult {
   const r = dp.process(p.inPort, p.frame);
   if (r.verdict === "TO_CP") dp.freeBuffer(r.descAddr);
-  if (stats.packets % 8 === 0) dp.rings.drain(RING_TO_CP);
+  if (stats.packets % 64 === 0) dp.rings.drain(RING_TO_CP);
   stats.packets++;
   if (r.ran.includes("classify")) stats.ranClassify++;
   if (r.ran.includes("splice")) stats.ranSplice++;
