@@ -7,7 +7,8 @@
 // - Multiplies cost multiplyCycles, divides and remainders divideCycles; i64 operations double.
 // - Calls cost callCycles; each loop iteration and each if-arm entered costs branchTakenCycles.
 // - memory.copy/fill cost size / bulkBytesPerCycle.
-// - Every load and store goes through $__np_mem: accesses below the scratch region (the image's
+// - The first load or store of each 64-byte line in a packet calls $__np_record (later ones are
+//   transfer-register hits and free, found by a 64-entry direct-mapped filter): accesses below the scratch region (the image's
 //   own static data: local memory) cost the local-memory latency inline; every other access costs
 //   memoryIssueCycles and appends a record (cycle count at issue, address, size, write) to the
 //   SIM_TRACE region, from which the ME model derives the thread's waits (sim/timing/trace.ts).
@@ -28,9 +29,12 @@ export interface TimingCosts {
 }
 
 const region = (name: string) => REGIONS.find((r) => r.name === name)!;
-export const TRACE_BASE = region("SIM_TRACE").base;
+/** A direct-mapped filter of the lines this packet touched (64 entries), then the records. */
+const FILTER_BASE = region("SIM_TRACE").base;
+const FILTER_ENTRIES = 64;
+export const TRACE_BASE = FILTER_BASE + FILTER_ENTRIES * 4;
 export const TRACE_RECORD_BYTES = 8;
-export const TRACE_CAPACITY = region("SIM_TRACE").size / TRACE_RECORD_BYTES;
+export const TRACE_CAPACITY = (region("SIM_TRACE").size - FILTER_ENTRIES * 4) / TRACE_RECORD_BYTES;
 /** Accesses below this address are the image's local static data. */
 export const SHARED_MEMORY_START = region("CONFIG").base;
 
@@ -67,14 +71,16 @@ const W = binaryen as unknown as Wrappers;
 
 const CYCLES = "__np_cycles";
 const TRACE_N = "__np_trace_n";
-const MEM = "__np_mem";
+const RECORD = "__np_record";
+/** Lines of this many bytes: a repeated access to a line this packet already touched is not traced. */
+const LINE_SHIFT = 6;
 const BULK = "__np_bulk";
 
 /** Return the image with cycle accounting and a memory trace added. Throws if binaryen rejects it. */
 export function instrumentImage(wasm: Uint8Array, costs: TimingCosts): Uint8Array {
   const mod = binaryen.readBinary(wasm);
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | (binaryen.Features as Record<string, number>).BulkMemoryOpt | binaryen.Features.MutableGlobals);
     const i32 = binaryen.i32;
     const defined: binaryen.FunctionRef[] = [];
     for (let i = 0; i < mod.getNumFunctions(); i++) {
@@ -97,14 +103,17 @@ function addRuntime(mod: binaryen.Module, costs: TimingCosts): void {
   const i32 = binaryen.i32;
   const g = (n: string) => mod.global.get(n, i32);
   const addCycles = (n: binaryen.ExpressionRef) => mod.global.set(CYCLES, mod.i32.add(g(CYCLES), n));
-  // $__np_mem(ptr, tag) -> ptr, with locals: 2 = effective address, 3 = record address
+  // $__np_record(ptr, tag): charge and trace the first access of a line (per filter slot).
   const P = 0, TAG = 1, EA = 2, AT = 3;
   const lg = (i: number) => mod.local.get(i, i32);
-  mod.addFunction(MEM, binaryen.createType([i32, i32]), i32, [i32, i32], mod.block(null, [
+  mod.addFunction(RECORD, binaryen.createType([i32, i32]), binaryen.none, [i32, i32], mod.block(null, [
     mod.local.set(EA, mod.i32.add(lg(P), mod.i32.and(lg(TAG), mod.i32.const(TRACE_ADDR_MASK)))),
+    mod.i32.store(0, 4,
+      mod.i32.add(mod.i32.const(FILTER_BASE), mod.i32.shl(mod.i32.and(mod.i32.shr_u(lg(EA), mod.i32.const(LINE_SHIFT)), mod.i32.const(FILTER_ENTRIES - 1)), mod.i32.const(2))),
+      mod.i32.shr_u(lg(EA), mod.i32.const(LINE_SHIFT))),
     mod.if(
       mod.i32.or(mod.i32.lt_u(lg(EA), mod.i32.const(SHARED_MEMORY_START)), mod.i32.ge_u(lg(EA), mod.i32.const(TRACE_BASE))),
-      mod.block(null, [addCycles(mod.i32.const(costs.localLatencyCycles)), mod.return(lg(P))]),
+      mod.block(null, [addCycles(mod.i32.const(costs.localLatencyCycles)), mod.return()]),
     ),
     addCycles(mod.i32.const(costs.memoryIssueCycles)),
     mod.if(mod.i32.lt_u(g(TRACE_N), mod.i32.const(TRACE_CAPACITY)), mod.block(null, [
@@ -113,8 +122,7 @@ function addRuntime(mod: binaryen.Module, costs: TimingCosts): void {
       mod.i32.store(4, 4, lg(AT), mod.i32.or(mod.i32.and(lg(EA), mod.i32.const(TRACE_ADDR_MASK)), mod.i32.and(lg(TAG), mod.i32.const(~TRACE_ADDR_MASK)))),
     ])),
     mod.global.set(TRACE_N, mod.i32.add(g(TRACE_N), mod.i32.const(1))),
-    lg(P),
-  ], i32));
+  ]));
   // $__np_bulk(size) -> size: memory.copy/fill cost
   mod.addFunction(BULK, i32, i32, [], mod.block(null, [
     addCycles(mod.i32.div_u(mod.local.get(0, i32), mod.i32.const(costs.bulkBytesPerCycle))),
@@ -123,6 +131,7 @@ function addRuntime(mod: binaryen.Module, costs: TimingCosts): void {
   mod.addFunction(TIMING_EXPORTS.reset, binaryen.none, binaryen.none, [], mod.block(null, [
     mod.global.set(CYCLES, mod.i32.const(0)),
     mod.global.set(TRACE_N, mod.i32.const(0)),
+    mod.memory.fill(mod.i32.const(FILTER_BASE), mod.i32.const(0), mod.i32.const(FILTER_ENTRIES * 4)),
   ]));
   mod.addFunction(TIMING_EXPORTS.cycles, binaryen.none, i32, [], g(CYCLES));
   mod.addFunction(TIMING_EXPORTS.records, binaryen.none, i32, [], g(TRACE_N));
@@ -135,13 +144,33 @@ const DIV_OPS = new Set<number>([
   binaryen.DivSInt64, binaryen.DivUInt64, binaryen.RemSInt64, binaryen.RemUInt64,
 ]);
 
-/** Walks a function, charging each straight-line region at its start and routing memory ops through $__np_mem. */
+/** Walks a function, charging each straight-line region at its start and tracing memory ops. */
 class Instrumenter {
   constructor(private mod: binaryen.Module, private costs: TimingCosts) {}
 
+  /** Scratch locals for a load/store address and its line in the function being instrumented. */
+  private temp = 0;
+  private line = 0;
+
   instrumentFunction(f: binaryen.FunctionRef): void {
     const info = binaryen.getFunctionInfo(f);
+    const addVar = (binaryen as unknown as { _BinaryenFunctionAddVar(f: binaryen.FunctionRef, t: number): number })._BinaryenFunctionAddVar;
+    this.temp = addVar(f, binaryen.i32);
+    this.line = addVar(f, binaryen.i32);
     W.Function.setBody(f, this.region(info.body, info.results, 0));
+  }
+
+  /** ptr -> { t = ptr; l = (t + offset) >> LINE_SHIFT; if (filter[l & 63] != l) record(t, tag); t } */
+  private traced(ptr: Ref, offset: number, bytes: number, write: boolean): Ref {
+    const m = this.mod, i32 = binaryen.i32, t = this.temp, l = this.line;
+    const tag = this.tag(offset, bytes, write);
+    const slot = m.i32.add(m.i32.const(FILTER_BASE), m.i32.shl(m.i32.and(m.local.get(l, i32), m.i32.const(FILTER_ENTRIES - 1)), m.i32.const(2)));
+    return m.block(null, [
+      m.local.set(t, ptr),
+      m.local.set(l, m.i32.shr_u(m.i32.add(m.local.get(t, i32), m.i32.const(offset)), m.i32.const(LINE_SHIFT))),
+      m.if(m.i32.ne(m.i32.load(0, 4, slot), m.local.get(l, i32)), m.call(RECORD, [m.local.get(t, i32), m.i32.const(tag)], binaryen.none)),
+      m.local.get(t, i32),
+    ], i32);
   }
 
   /** Charge `extra` plus the cost of `expr`'s straight-line part at its start. */
@@ -188,14 +217,12 @@ class Instrumenter {
       }
       case binaryen.LoadId: {
         const sum = this.walk(W.Load.getPtr(e));
-        const tag = this.tag(W.Load.getOffset(e), W.Load.getBytes(e), false);
-        W.Load.setPtr(e, this.mod.call(MEM, [W.Load.getPtr(e), this.mod.i32.const(tag)], binaryen.i32));
+        W.Load.setPtr(e, this.traced(W.Load.getPtr(e), W.Load.getOffset(e), W.Load.getBytes(e), false));
         return sum;
       }
       case binaryen.StoreId: {
         const sum = this.walk(W.Store.getPtr(e)) + this.walk(W.Store.getValue(e));
-        const tag = this.tag(W.Store.getOffset(e), W.Store.getBytes(e), true);
-        W.Store.setPtr(e, this.mod.call(MEM, [W.Store.getPtr(e), this.mod.i32.const(tag)], binaryen.i32));
+        W.Store.setPtr(e, this.traced(W.Store.getPtr(e), W.Store.getOffset(e), W.Store.getBytes(e), true));
         return sum;
       }
       case binaryen.BinaryId: {

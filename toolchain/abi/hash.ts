@@ -8,15 +8,9 @@
  * words), not its polynomial: a murmur3-style mix with the fmix32 finaliser.
  */
 export function npHash(a: number, b: number, c: number): number {
-  let h = 0x9747b28c;
-  for (const w of [a, b, c]) {
-    let k = Math.imul(w >>> 0, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+  let h = mixWord(0x9747b28c, a);
+  h = mixWord(h, b);
+  h = mixWord(h, c);
   h ^= 12;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -24,6 +18,16 @@ export function npHash(a: number, b: number, c: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** One murmur3 body step: mix word `w` into hash `h`. */
+function mixWord(h: number, w: number): number {
+  let k = Math.imul(w >>> 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 const CRC_TABLE = (() => {
