@@ -112,9 +112,11 @@ export function allocTcpFrame(f: TcpFrameFields, payloadLen: number): Uint8Array
   return frame;
 }
 
-/** Compute the IPv4 header checksum and the TCP checksum of a frame from allocTcpFrame. */
+/** (Re)compute the IPv4 header checksum and the TCP checksum of a frame laid out like allocTcpFrame's. */
 export function sealTcpFrame(frame: Uint8Array): void {
   const ipLen = get16(frame, IP_AT + 2);
+  put16(frame, IP_AT + 10, 0);
+  put16(frame, TCP_AT + 16, 0);
   put16(frame, IP_AT + 10, foldComplement(onesSum(frame.subarray(IP_AT, TCP_AT)))); // 10-11 header checksum
   const tcpLen = ipLen - IPV4_MIN_HLEN;
   // Pseudo-header: source and destination (already in the frame), protocol, TCP length (RFC 9293 3.1).
