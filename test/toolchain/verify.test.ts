@@ -186,10 +186,10 @@ describe("verifyImageBinary on compiled AssemblyScript images", () => {
   });
 
   it.each([
-    ["float", "float", /^function process uses floating point: \d+ f32\/f64 instructions \(first f64\.convert_i32_u at byte \d+\)$/],
-    ["recursion", "recursion", /^recursive calls: (func\[\d+\]) -> \1$/],
+    ["float", "float", /^function test\/fixtures\/verify\/float\/index\/process uses floating point: \d+ f32\/f64 instructions \(first f64\.convert_i32_u at byte \d+\)$/],
+    ["recursion", "recursion", /^recursive calls: (test\/fixtures\/verify\/recursion\/index\/chainLength) -> \1$/],
     ["unknown-import", "imports", /^import np\.evil \(func\): not an NP intrinsic/],
-    ["memory-grow", "memory-grow", /^function process uses memory\.grow; np\.memory is fixed at 128 pages$/],
+    ["memory-grow", "memory-grow", /^function test\/fixtures\/verify\/memory-grow\/index\/process uses memory\.grow; np\.memory is fixed at 128 pages$/],
   ])("%s: reports exactly rule %s", async (fixture, rule, message) => {
     const violations = verify(await compile(fixture));
     expect(violations.map((v) => v.rule)).toEqual([rule]);
