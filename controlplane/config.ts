@@ -1,0 +1,169 @@
+// Configuration of the control-plane program: the switch's addresses, services and ports, the server pool,
+// the SYN-cookie secret, limits, and TCP parameters; validated once, with errors that name the field.
+import { CAPACITIES } from "../toolchain/abi/layout.js";
+import { ip4ToU32, macBytes } from "../sim/packet/addr.js";
+import type { SwitchConfig } from "../sim/np/dataplane.js";
+import { MAX_WSCALE } from "./tcp/syn-cookie.js";
+
+export interface ServerConfig {
+  name: string;
+  ip: string;
+  mac: string;
+  /** Switch port the server is reached on. */
+  port: number;
+  /** The server's TCP port. */
+  tcpPort: number;
+  weight?: number;
+}
+
+export interface CpLimits {
+  /** Longest request head (request line and fields, CRLF CRLF included) before refusing with 431. */
+  maxHeaderBytes: number;
+  /** From the handshake's completion to a complete request head; then RST. */
+  requestTimeoutPs: number;
+  /** A spliced connection with no packet either way for this long is removed. */
+  idleTimeoutPs: number;
+  /** Entries stay this long after both FINs (or an RST), for the last ACK and retransmissions. */
+  lingerPs: number;
+}
+
+export interface CpTcpOptions {
+  /** The switch's MSS (what its ports carry): the SYN-ACK advertises min(client's, this). */
+  mss: number;
+  /** Window shift the switch advertises to clients that offer window scaling. */
+  wscale: number;
+  /** Client bytes buffered before the splice (the receive window); must hold maxHeaderBytes. */
+  receiveBufferBytes: number;
+  /** First retransmission of the SYN to a server; doubles each time. */
+  synRtoPs: number;
+  /** SYN retransmissions before failing over to another server. */
+  maxSynRetries: number;
+  /** First retransmission of the replayed request; doubles each time. */
+  replayRtoPs: number;
+  /** Replay retransmissions at most (stopped earlier once the client answers the server). */
+  maxReplayRetries: number;
+  /** Period of the idle scan (default idleTimeoutPs / 4). */
+  idleScanPs?: number;
+  /** Local ports on LOCAL_IP for server connections, inclusive. */
+  ephemeralPorts: [number, number];
+}
+
+export interface CpConfig {
+  vip: string;
+  localIp: string;
+  servicePorts: number[];
+  /** MAC address of each switch port, by port number. */
+  portMacs: string[];
+  servers: ServerConfig[];
+  synCookieSecret: string | Uint8Array;
+  limits: CpLimits;
+  tcp?: Partial<CpTcpOptions>;
+}
+
+const MS = 1_000_000_000;
+
+export const DEFAULT_TCP: CpTcpOptions = {
+  mss: 1460,
+  wscale: 7,
+  receiveBufferBytes: 65535,
+  synRtoPs: 1000 * MS,
+  maxSynRetries: 2,
+  replayRtoPs: 200 * MS,
+  maxReplayRetries: 3,
+  ephemeralPorts: [32768, 60999],
+};
+
+export interface ResolvedServer extends Required<ServerConfig> {
+  index: number;
+  ipU32: number;
+  macBytes: Uint8Array;
+}
+
+export interface ResolvedConfig {
+  vip: number;
+  localIp: number;
+  servicePorts: Set<number>;
+  portMacs: Uint8Array[];
+  servers: ResolvedServer[];
+  synCookieSecret: string | Uint8Array;
+  limits: CpLimits;
+  tcp: CpTcpOptions & { idleScanPs: number };
+}
+
+class CpConfigError extends Error {}
+
+function fail(field: string, what: string): never {
+  throw new CpConfigError(`cp config: ${field} ${what}`);
+}
+
+function int(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `= ${String(v)}: expected an integer in ${min}..${max}`);
+  return v;
+}
+
+function addr(field: string, v: string): number {
+  try {
+    return ip4ToU32(v);
+  } catch {
+    fail(field, `'${v}' is not an IPv4 address`);
+  }
+}
+
+function mac(field: string, v: string): Uint8Array {
+  try {
+    return macBytes(v);
+  } catch {
+    fail(field, `'${v}' is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  }
+}
+
+export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
+  const ports = CAPACITIES.MAX_PORTS.value;
+  if (cfg.portMacs.length === 0 || cfg.portMacs.length > ports) fail("portMacs", `has ${cfg.portMacs.length} entries: expected 1..${ports}`);
+  if (cfg.servicePorts.length === 0 || cfg.servicePorts.length > CAPACITIES.MAX_SERVICES.value) fail("servicePorts", `has ${cfg.servicePorts.length} entries: expected 1..${CAPACITIES.MAX_SERVICES.value}`);
+  cfg.servicePorts.forEach((p, i) => int(`servicePorts[${i}]`, p, 1, 65535));
+  if (cfg.servers.length === 0) fail("servers", "is empty: at least one server is needed");
+  const names = new Set<string>();
+  const servers = cfg.servers.map((s, i): ResolvedServer => {
+    const f = `servers[${i}]`;
+    if (!s.name) fail(`${f}.name`, "is empty");
+    if (names.has(s.name)) fail(`${f}.name`, `'${s.name}' is used twice`);
+    names.add(s.name);
+    return {
+      ...s, weight: s.weight ?? 1, index: i,
+      ipU32: addr(`${f}.ip`, s.ip), macBytes: mac(`${f}.mac`, s.mac),
+      port: int(`${f}.port`, s.port, 0, cfg.portMacs.length - 1), tcpPort: int(`${f}.tcpPort`, s.tcpPort, 1, 65535),
+    };
+  });
+  const limits = cfg.limits;
+  int("limits.maxHeaderBytes", limits.maxHeaderBytes, 64, 1 << 20);
+  for (const k of ["requestTimeoutPs", "idleTimeoutPs", "lingerPs"] as const) {
+    if (!(limits[k] > 0)) fail(`limits.${k}`, `= ${limits[k]}: expected a positive time in picoseconds`);
+  }
+  const tcp = { ...DEFAULT_TCP, ...cfg.tcp };
+  int("tcp.mss", tcp.mss, 88, 65495);
+  int("tcp.wscale", tcp.wscale, 0, MAX_WSCALE);
+  int("tcp.receiveBufferBytes", tcp.receiveBufferBytes, limits.maxHeaderBytes, 1 << 24);
+  int("tcp.maxSynRetries", tcp.maxSynRetries, 0, 16);
+  int("tcp.maxReplayRetries", tcp.maxReplayRetries, 0, 16);
+  const [lo, hi] = tcp.ephemeralPorts;
+  int("tcp.ephemeralPorts[0]", lo, 1024, 65535);
+  int("tcp.ephemeralPorts[1]", hi, lo, 65535);
+  const secret = cfg.synCookieSecret;
+  if ((typeof secret === "string" ? Buffer.byteLength(secret) : secret.length) < 8) fail("synCookieSecret", "is shorter than 8 bytes");
+  return {
+    vip: addr("vip", cfg.vip),
+    localIp: addr("localIp", cfg.localIp),
+    servicePorts: new Set(cfg.servicePorts),
+    portMacs: cfg.portMacs.map((m, i) => mac(`portMacs[${i}]`, m)),
+    servers,
+    synCookieSecret: secret,
+    limits,
+    tcp: { ...tcp, idleScanPs: tcp.idleScanPs ?? Math.max(1, Math.floor(limits.idleTimeoutPs / 4)) },
+  };
+}
+
+/** The data plane's Config for this control-plane configuration (what the CP writes before traffic). */
+export function switchConfigOf(cfg: CpConfig): SwitchConfig {
+  return { vip: cfg.vip, localIp: cfg.localIp, servicePorts: cfg.servicePorts, portMacs: cfg.portMacs, checkTcpChecksum: true };
+}
