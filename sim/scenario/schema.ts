@@ -64,7 +64,8 @@ export const ScenarioSchema = z.strictObject({
   files: z.strictObject({
     count: positiveInt,
     zipf_alpha: nonNegative.default(1),
-    mean_kb: z.number().positive().default(8),
+    /** Median file size; sizes follow SURGE (lognormal body, bounded Pareto tail: sim/workload/distributions.ts). */
+    median_kb: z.number().positive().default(11.6),
     max_kb: z.number().positive().default(1024),
     /** Fixed size for every file (overrides the heavy-tailed distribution). */
     size_bytes: positiveInt.optional(),

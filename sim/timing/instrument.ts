@@ -80,7 +80,7 @@ const BULK = "__np_bulk";
 export function instrumentImage(wasm: Uint8Array, costs: TimingCosts): Uint8Array {
   const mod = binaryen.readBinary(wasm);
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | (binaryen.Features as Record<string, number>).BulkMemoryOpt | binaryen.Features.MutableGlobals);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | (binaryen.Features as unknown as { BulkMemoryOpt: number }).BulkMemoryOpt | binaryen.Features.MutableGlobals);
     const i32 = binaryen.i32;
     const defined: binaryen.FunctionRef[] = [];
     for (let i = 0; i < mod.getNumFunctions(); i++) {

@@ -78,7 +78,7 @@ export async function compileImage(name: string, opts: CompileOptions): Promise<
 function postProcess(wasm: Uint8Array): Uint8Array {
   const mod = binaryen.readBinary(wasm);
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | (binaryen.Features as Record<string, number>).BulkMemoryOpt);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SignExt | binaryen.Features.BulkMemory | (binaryen.Features as unknown as { BulkMemoryOpt: number }).BulkMemoryOpt);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(2);
     binaryen.setDebugInfo(true); // keep the name section: verifier and budget messages name functions
