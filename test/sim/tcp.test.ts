@@ -11,7 +11,8 @@ import { decode, type DecodedFrame } from "../../sim/packet/decode.js";
 import { TcpState, type CloseReason, type TcpConnection } from "../../sim/tcp/connection.js";
 import type { Host } from "../../sim/tcp/host.js";
 import { PAIR_CLIENT_IP, PAIR_SERVER_IP, hostPair } from "../../sim/tcp/pair.js";
-import { ACK, FIN, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, sealTcpFrame, tcpPayloadOffset } from "../../sim/tcp/wire.js";
+import { foldComplement, onesSum } from "../../sim/packet/checksum.js";
+import { ACK, FIN, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, rangeSum, sealTcpFrame, tcpPayloadOffset } from "../../sim/tcp/wire.js";
 
 const MB = 1 << 20;
 
@@ -134,6 +135,21 @@ describe("frame codec (sim/tcp/wire.ts) against the packet builder and decoder",
         expect(p.hasTs).toBe(f.hasTs);
         expect(p.sackCount).toBe(f.sackCount);
       }
+    }
+  });
+
+  it("sums ranges like the reference onesSum at every alignment and length", () => {
+    const rng = new Random(12);
+    const buf = rng.bytes(4096);
+    buf.fill(0xff, 1000, 2000); // long runs of 0xffff words stress the carries
+    for (let i = 0; i < 2000; i++) {
+      const start = rng.below(2048);
+      const end = start + rng.below(2048);
+      const initial = rng.below(1 << 20);
+      // rangeSum folds part of the way, onesSum not at all: equal once folded.
+      expect(foldComplement(rangeSum(buf, start, end, initial)), `[${start}, ${end})`).toBe(foldComplement(onesSum(buf.subarray(start, end), initial)));
+      const view = buf.subarray(start & 3);
+      expect(foldComplement(rangeSum(view, 0, end - start))).toBe(foldComplement(onesSum(view.subarray(0, end - start))));
     }
   });
 
