@@ -4,11 +4,12 @@ import { registerBuild } from "./build.js";
 import { registerInspect } from "./inspect.js";
 import { registerKeygen } from "./keygen.js";
 import { registerVerify } from "./verify.js";
+import { registerSim } from "./sim.js";
 import { reportError } from "./output.js";
 import { toolchainVersions } from "../build/build.js";
 
 const program = new Command("npswitch")
-  .description("content-aware web switch firmware for IXP-style network processors: build, verify and inspect firmware images")
+  .description("content-aware web switch firmware for IXP-style network processors: build, verify, inspect and simulate firmware images")
   .version(toolchainVersions().npswitch)
   .showHelpAfterError("(run with --help for usage)");
 
@@ -16,5 +17,6 @@ registerBuild(program);
 registerKeygen(program);
 registerInspect(program);
 registerVerify(program);
+registerSim(program);
 
 program.parseAsync(process.argv).catch(reportError);
