@@ -5,6 +5,20 @@ import { CAPACITIES } from "../../toolchain/abi/layout.js";
 import type { FlowDirection, FlowEntryView, FlowKey } from "./flow-table.js";
 import type { InstallResult, SpliceEntries, TablesAdapter } from "./adapter.js";
 
+/** The same argument checks as the shared-memory table, so a CP bug fails the same way in unit tests. */
+function checkDirection(what: string, d: FlowDirection): void {
+  for (const [part, k] of [["key", d.key], ["rewrite", d.rewrite]] as const) {
+    for (const [f, max] of [["saddr", 2 ** 32], ["daddr", 2 ** 32], ["sport", 65536], ["dport", 65536]] as const) {
+      const v = k[f];
+      if (!Number.isInteger(v) || v < 0 || v >= max) throw new RangeError(`in-memory tables: ${what}.${part}.${f} = ${v} is out of range`);
+    }
+  }
+  if (!Number.isInteger(d.outPort) || d.outPort < 0 || d.outPort >= CAPACITIES.MAX_PORTS.value) throw new RangeError(`in-memory tables: ${what}.outPort ${d.outPort} outside 0..${CAPACITIES.MAX_PORTS.value - 1}`);
+  if (!(d.nextHopMac instanceof Uint8Array) || d.nextHopMac.length !== 6) throw new TypeError(`in-memory tables: ${what}.nextHopMac must be 6 bytes`);
+  const shift = d.winShift ?? 0;
+  if (!Number.isInteger(shift) || shift < -16 || shift > 16) throw new RangeError(`in-memory tables: ${what}.winShift ${shift} outside -16..16`);
+}
+
 const keyId = (k: FlowKey) => `${k.saddr >>> 0}:${k.sport}>${k.daddr >>> 0}:${k.dport}`;
 
 export class InMemoryTables implements TablesAdapter {
@@ -17,6 +31,8 @@ export class InMemoryTables implements TablesAdapter {
   }
 
   install(entries: SpliceEntries): InstallResult {
+    checkDirection("fwd", entries.fwd);
+    checkDirection("rev", entries.rev);
     for (const key of [entries.fwd.key, entries.rev.key]) {
       const at = this.byKey.get(keyId(key));
       if (at !== undefined) return { ok: false, reason: "exists", message: `in-memory tables: key already installed at entry ${at}` };

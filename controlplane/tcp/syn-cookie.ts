@@ -82,7 +82,7 @@ export class SynCookies {
     const bits = clientWscale | (syn.sackPermitted ? TS_SACK : 0);
     // Our TSval must not run ahead of our clock: step back one 64-tick unit when the bits would.
     let val = tsNow >>> 0;
-    if ((val & TS_OPT_MASK) > bits) val = (val - (TS_OPT_MASK + 1)) >>> 0;
+    if ((val & TS_OPT_MASK) < bits) val = (val - (TS_OPT_MASK + 1)) >>> 0;
     grant.ts = { val: ((val & ~TS_OPT_MASK) | bits) >>> 0, ecr: syn.tsVal >>> 0 };
     grant.sack = syn.sackPermitted;
     if (syn.wscale !== undefined) grant.wscale = this.switchWscale;
