@@ -7,7 +7,7 @@ import type { Picos } from "../engine/scheduler.js";
 import type { Ip4 } from "../packet/addr.js";
 import type { CloseReason, TcpConnection, TcpHandlers } from "../tcp/connection.js";
 import type { Host } from "../tcp/host.js";
-import { errorBody, pathSeed, requestBodyOf, seededContentByte } from "./content.js";
+import { errorBody, pathSeed, requestBodyOf, seededContentByte, sharedContentOf } from "./content.js";
 import { HeadReader, contentLength } from "./head-reader.js";
 
 export interface HttpRequestSpec {
@@ -96,6 +96,23 @@ class Session {
 
 const encoder = new TextEncoder();
 
+/** Bodies up to this size are checked against shared generated content (a memcmp), larger ones byte by byte. */
+const MAX_SHARED_CHECK = 16 << 20;
+
+/** Index (from 0) of the first of `n` bytes where data[at..] and want[from..] differ, or -1. */
+function firstDifference(data: Uint8Array, at: number, want: Uint8Array, from: number, n: number): number {
+  const a = Buffer.from(data.buffer, data.byteOffset + at, n);
+  const b = Buffer.from(want.buffer, want.byteOffset + from, n);
+  if (a.equals(b)) return -1;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n; // want was shorter than n
+}
+
+function firstSeededDifference(data: Uint8Array, at: number, seed: number, from: number, n: number): number {
+  for (let i = 0; i < n; i++) if (data[at + i] !== seededContentByte(seed, from + i)) return i;
+  return -1;
+}
+
 export class HttpClient {
   readonly counters = new HttpClientCounters();
   readonly results: HttpResult[] = [];
@@ -170,13 +187,8 @@ export class HttpClient {
       if (s.phase !== Phase.BODY) return this.fail(conn, s, `${data.length - at} bytes after the last response`);
       const n = Math.min(s.bodyLeft, data.length - at);
       if (s.mismatch < 0) {
-        for (let i = 0; i < n; i++) {
-          const want = s.fixed ? s.fixed[s.bodyOffset + i] : seededContentByte(s.seed, s.bodyOffset + i);
-          if (data[at + i] !== want) {
-            s.mismatch = s.bodyOffset + i;
-            break;
-          }
-        }
+        const bad = s.fixed ? firstDifference(data, at, s.fixed, s.bodyOffset, n) : firstSeededDifference(data, at, s.seed, s.bodyOffset, n);
+        if (bad >= 0) s.mismatch = s.bodyOffset + bad;
       }
       s.bodyOffset += n;
       s.bodyLeft -= n;
@@ -200,8 +212,9 @@ export class HttpClient {
     s.bodyOffset = 0;
     s.phase = Phase.BODY;
     if (s.status === 200) {
-      s.fixed = undefined;
-      s.seed = pathSeed(s.requests[s.index].path);
+      const path = s.requests[s.index].path;
+      s.fixed = length <= MAX_SHARED_CHECK ? sharedContentOf(path, length) : undefined;
+      s.seed = pathSeed(path);
     } else {
       s.fixed = errorBody(s.status);
       if (s.fixed.length !== length) s.mismatch = 0;

@@ -33,6 +33,41 @@ export function contentOf(path: string, size: number): Uint8Array {
   return out;
 }
 
+/**
+ * Generated contents are kept for reuse (popular files are served and checked many times), up
+ * to a byte budget, least recently used first out. Bigger files are generated each time.
+ */
+const MEMO_BUDGET = 128 << 20;
+const memo = new Map<string, Uint8Array>();
+let memoBytes = 0;
+
+/**
+ * contentOf(path, size), shared and immutable: the same bytes for every caller, so it must
+ * never be modified. Returns a fresh array for files over a quarter of the budget.
+ */
+export function sharedContentOf(path: string, size: number): Uint8Array {
+  const held = memo.get(path);
+  if (held && held.length >= size) {
+    memo.delete(path);
+    memo.set(path, held);
+    return held.subarray(0, size);
+  }
+  const bytes = contentOf(path, size);
+  if (size > MEMO_BUDGET / 4) return bytes;
+  if (held) {
+    memo.delete(path);
+    memoBytes -= held.length;
+  }
+  for (const [old, b] of memo) {
+    if (memoBytes + size <= MEMO_BUDGET) break;
+    memo.delete(old);
+    memoBytes -= b.length;
+  }
+  memo.set(path, bytes);
+  memoBytes += size;
+  return bytes;
+}
+
 /** Index of the first byte of `data` that differs from the file content at `offset`, or -1. */
 export function firstMismatch(seed: number, offset: number, data: Uint8Array): number {
   for (let i = 0; i < data.length; i++) if (data[i] !== seededContentByte(seed, offset + i)) return i;

@@ -7,7 +7,7 @@ import { Fifo } from "../net/fifo.js";
 import type { TcpConnection, TcpHandlers } from "../tcp/connection.js";
 import type { Host } from "../tcp/host.js";
 import { LruCache, serviceTimePs, type CacheOptions } from "./cache.js";
-import { STATUS_TEXT, contentOf, errorBody, pathSeed, seededContentByte } from "./content.js";
+import { STATUS_TEXT, errorBody, pathSeed, seededContentByte, sharedContentOf } from "./content.js";
 import { HeadReader, contentLength, wantsClose } from "./head-reader.js";
 
 /** Files a server holds: path -> size in bytes. */
@@ -242,7 +242,7 @@ export class HttpServer {
 
   private respond(req: PendingRequest): void {
     const { conn, status } = req;
-    const body = status === 200 ? contentOf(req.path, this.files.get(req.path)!) : errorBody(status);
+    const body = status === 200 ? sharedContentOf(req.path, this.files.get(req.path)!) : errorBody(status);
     const close = req.close || req.state.closing;
     const head = encoder.encode(
       `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nServer: npswitch-sim\r\n` +

@@ -66,24 +66,21 @@ export class Reassembly {
 
   /** Merge the most recent arrival into the list of blocks to report. */
   private noteRecent(start: number, end: number): void {
-    // The block to report is the whole contiguous run holding [start, end).
-    let l = start, r = end;
-    for (const p of this.pieces) {
-      if (seqLe(p.start, r) && seqGe(p.end, l)) {
-        if (seqLt(p.start, l)) l = p.start;
-        if (seqGt(p.end, r)) r = p.end;
-      }
+    // The block to report is the whole contiguous run of held pieces around [start, end).
+    const ps = this.pieces;
+    let lo = 0, hi = ps.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seqLe(ps[mid].end, start)) lo = mid + 1;
+      else hi = mid;
     }
-    // Runs are contiguous unions: extend until stable.
-    for (let changed = true; changed;) {
-      changed = false;
-      for (const p of this.pieces) {
-        if (seqLe(p.start, r) && seqGe(p.end, l) && (seqLt(p.start, l) || seqGt(p.end, r))) {
-          if (seqLt(p.start, l)) l = p.start;
-          if (seqGt(p.end, r)) r = p.end;
-          changed = true;
-        }
-      }
+    let first = lo, last = lo;
+    while (first > 0 && ps[first - 1].end === ps[first].start) first--;
+    while (last + 1 < ps.length && ps[last].end === ps[last + 1].start) last++;
+    let l = start, r = end;
+    if (ps.length) {
+      if (seqLt(ps[first].start, l)) l = ps[first].start;
+      if (seqGt(ps[last].end, r)) r = ps[last].end;
     }
     const next = [l, r];
     for (let i = 0; i < this.recent.length; i += 2) {
