@@ -101,6 +101,14 @@ describe("control plane: SYN cookies", () => {
     expect(b.cp.stats()).toMatchObject({ cookiesRejected: 3, connections: 1, activeConnections: 1 });
   });
 
+  it("survives a SYN flood without keeping state or buffers", async () => {
+    const b = await bench();
+    for (let i = 0; i < 2000; i++) b.deliver(0, fromClient({ seq: i * 7919, flags: "S", options: SYN_OPTIONS }, 1024 + i));
+    expect(b.take(0).length).toBe(2000);
+    expect(b.cp.stats()).toMatchObject({ syns: 2000, cookiesSent: 2000, activeConnections: 0 });
+    expect(b.dp.heldBuffers()).toBe(0);
+  });
+
   it("does not accept a cookie two time slots (128 s) later", async () => {
     const b = await bench({ limits: { maxHeaderBytes: 4096, requestTimeoutPs: 500_000 * MS, idleTimeoutPs: 60_000 * MS, lingerPs: 2000 * MS } });
     b.deliver(0, fromClient({ seq: CLIENT_ISN, flags: "S", options: SYN_OPTIONS }));
@@ -302,6 +310,24 @@ describe("control plane: gathering the request", () => {
     const replay = b.take(1);
     expect(text(Uint8Array.from(replay.flatMap((f) => [...f.payload])))).toBe(REQUEST);
     expect(b.cp.stats()).toMatchObject({ requests: 1, spliced: 1 });
+  });
+
+  it("replays pipelined requests and a FIN received before the splice, and counts the client's FIN as sent", async () => {
+    const b = await bench();
+    const two = REQUEST + "GET /second HTTP/1.1\r\nHost: a\r\n\r\n";
+    const h = handshake(b);
+    b.deliver(0, fromClient({ seq: CLIENT_ISN + 1, ack: h.cookie + 1, flags: "FPA", options: ts(102, h.tsval!), payload: two }));
+    expect(one(b.take(0), "ACK").tcp!.ack).toBe(CLIENT_ISN + 2 + two.length); // the FIN is acknowledged
+    const syn = one(b.take(1), "SYN");
+    b.deliver(1, fromServer(0, syn.tcp!.sport, { seq: SERVER_ISN, ack: CLIENT_ISN + 1, flags: "SA", options: [{ kind: "mss", value: 1460 }, { kind: "ts", val: 5, ecr: 102 }] }));
+    const replay = one(b.take(1), "replay");
+    expect(replay.tcp!.flagText).toBe("FPA");
+    expect(text(replay.payload)).toBe(two);
+    // Only the server's FIN is left to see before the linger starts.
+    b.deliver(1, fromServer(0, syn.tcp!.sport, { seq: SERVER_ISN + 1, ack: CLIENT_ISN + 2 + two.length, flags: "FA", options: ts(6, 102) }));
+    b.advance(2000 * MS);
+    expect(b.tables.occupancy()).toBe(0);
+    expect(b.cp.stats().teardowns).toBe(1);
   });
 
   it("replays a request longer than the server's MSS in MSS-sized segments", async () => {
