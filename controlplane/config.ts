@@ -14,6 +14,14 @@ export interface ServerConfig {
   /** The server's TCP port. */
   tcpPort: number;
   weight?: number;
+  /** Priority pool (higher preferred), LVS hprio. Default 0. */
+  priority?: number;
+  /** LVS-style connection thresholds; 0 or absent = no limit. */
+  upperThreshold?: number;
+  lowerThreshold?: number;
+  /** Capacity in requests per second, as a server would register it. Default 1. */
+  capacity?: number;
+  tags?: Record<string, string>;
 }
 
 export interface CpLimits {
@@ -130,7 +138,8 @@ export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
     if (names.has(s.name)) fail(`${f}.name`, `'${s.name}' is used twice`);
     names.add(s.name);
     return {
-      ...s, weight: s.weight ?? 1, index: i,
+      ...s, weight: s.weight ?? 1, priority: s.priority ?? 0, upperThreshold: s.upperThreshold ?? 0, lowerThreshold: s.lowerThreshold ?? 0,
+      capacity: s.capacity ?? 1, tags: s.tags ?? {}, index: i,
       ipU32: addr(`${f}.ip`, s.ip), macBytes: mac(`${f}.mac`, s.mac),
       port: int(`${f}.port`, s.port, 0, cfg.portMacs.length - 1), tcpPort: int(`${f}.tcpPort`, s.tcpPort, 1, 65535),
     };

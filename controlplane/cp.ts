@@ -4,6 +4,7 @@
 // splice down after FINs, an RST or idleness. After the splice the CP sees the connection only at teardown.
 import { FLAGS, NO_FLOW } from "../toolchain/abi/layout.js";
 import { crc32 } from "../toolchain/abi/hash.js";
+import { Random } from "../sim/np/random.js";
 import type { RingMessage } from "../sim/np/dataplane.js";
 import type { CpEnv, CpTimer } from "./env.js";
 import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer } from "./config.js";
@@ -84,11 +85,8 @@ interface Connection {
   activity: { sig: string; sincePs: number };
 }
 
-interface ServerState extends ServerView {
-  up: boolean;
-  activeConnections: number;
-  totalConnections: number;
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type ServerState = Mutable<ServerView>;
 
 export class ControlPlane {
   private readonly cfg: ResolvedConfig;
@@ -113,9 +111,12 @@ export class ControlPlane {
     this.tsBase = crc32(secret);
     this.portCursor = this.cfg.tcp.ephemeralPorts[0];
     this.servers = this.cfg.servers.map((s) => ({
-      index: s.index, name: s.name, ip: s.ip, tcpPort: s.tcpPort, weight: s.weight, up: true, activeConnections: 0, totalConnections: 0,
+      index: s.index, name: s.name, ip: s.ip, tcpPort: s.tcpPort, weight: s.weight, configuredWeight: s.weight, up: true,
+      activeConnections: 0, totalConnections: 0, load: NaN, capacity: s.capacity, responseTimePs: NaN, priority: s.priority,
+      upperThreshold: s.upperThreshold, lowerThreshold: s.lowerThreshold, tags: s.tags,
     }));
-    this.ctx = { now: () => this.env.now(), servers: this.servers };
+    const rng = new Random(this.tsBase);
+    this.ctx = { now: () => this.env.now(), servers: this.servers, random: () => rng.float() };
     this.policy.init?.(this.ctx);
   }
 
@@ -277,6 +278,7 @@ export class ControlPlane {
     this.counters.requests++;
     conn.requestTimer?.cancel();
     conn.requestTimer = undefined;
+    parsed.clientIp = conn.client.ip;
     conn.request = parsed;
     conn.info = this.policy.parse ? this.policy.parse(parsed) : parsed;
     this.dispatch(conn);

@@ -28,6 +28,8 @@ export interface HttpRequest {
   hostHash: number;
   /** Whether the client asked to keep the connection open (HTTP/1.1 default, HTTP/1.0 "Connection: keep-alive"). */
   keepAlive: boolean;
+  /** The client's IPv4 address as a big-endian u32 (set by the CP, for source-address hashing). */
+  clientIp?: number;
 }
 
 export type HeadScan =

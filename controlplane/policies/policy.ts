@@ -10,13 +10,29 @@ export interface ServerView {
   readonly name: string;
   readonly ip: string;
   readonly tcpPort: number;
+  /** Effective weight now: the configured weight, 0 while quiesced (drained), ramping during slow start. */
   readonly weight: number;
-  /** False while the pool considers the server unusable. */
+  /** The weight from configuration or the last set-weight. */
+  readonly configuredWeight: number;
+  /** False while the pool considers the server unusable (down: missed alive signals, or removed). */
   readonly up: boolean;
   /** Spliced connections currently open to it. */
   readonly activeConnections: number;
   /** Connections ever spliced to it. */
   readonly totalConnections: number;
+  /** Load index from the server's last alive signal, 0 (idle) to 1 (saturated); NaN before the first. */
+  readonly load: number;
+  /** Capacity the server registered with (requests per second it can serve); 1 when it gave none. */
+  readonly capacity: number;
+  /** Smoothed response time the CP measured (its SYN to the server's SYN-ACK), in ps; NaN before the first. */
+  readonly responseTimePs: number;
+  /** Priority pool: higher is preferred (LVS hprio); 0 by default. */
+  readonly priority: number;
+  /** LVS connection thresholds: at upperThreshold active connections the server is overloaded until it falls below lowerThreshold; 0 = no limit. */
+  readonly upperThreshold: number;
+  readonly lowerThreshold: number;
+  /** Free-form labels from configuration (e.g. class: static for CAP, partition names for service partitioning). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface PolicyContext {
@@ -24,6 +40,8 @@ export interface PolicyContext {
   now(): number;
   /** The whole pool (select receives the candidates only). */
   readonly servers: readonly ServerView[];
+  /** Uniform in [0, 1), seeded from the CP's configuration: policies never use Math.random. */
+  random(): number;
 }
 
 export type DispatchOutcome =

@@ -3,11 +3,10 @@ import { describe, expect, it } from "vitest";
 import { createPolicy, policyNames, registerPolicy, type ServerView } from "../../controlplane/policies/index.js";
 import { resolveCpConfig } from "../../controlplane/config.js";
 import { BASE_CONFIG } from "./switch-wire.js";
+import { context, pool } from "./policy-harness.js";
 
-const servers: ServerView[] = [0, 1, 2].map((index) => ({
-  index, name: `s${index}`, ip: `10.1.0.${index + 1}`, tcpPort: 80, weight: 1, up: true, activeConnections: 0, totalConnections: 0,
-}));
-const ctx = { now: () => 0, servers };
+const servers: ServerView[] = pool(3);
+const ctx = context(servers);
 
 describe("policies", () => {
   it("round-robin takes servers in turn and skips the ones not offered", () => {
