@@ -60,5 +60,34 @@ export interface Policy<Info = HttpRequest> {
    */
   select(info: Info, candidates: readonly ServerView[], ctx: PolicyContext): ServerView | null;
   post?(server: ServerView, req: HttpRequest, result: DispatchOutcome): void;
+  /** A spliced connection to `server` ended (teardown): what the flow table counted for it. */
+  done?(server: ServerView, req: HttpRequest, result: ConnectionResult): void;
   shutdown?(): void;
+}
+
+export interface ConnectionResult {
+  /** Segments the server sent through the splice (the server -> client entry's packet counter). */
+  responsePackets: number;
+  /** From the splice's installation to its teardown, ps. */
+  durationPs: number;
+}
+
+/** One tunable of a policy, for validation of configuration files and `npswitch policies`. */
+export interface PolicyParam {
+  name: string;
+  type: "number" | "integer" | "string" | "boolean" | "string[]" | "number[]" | "object";
+  default: unknown;
+  doc: string;
+  min?: number;
+  max?: number;
+}
+
+/** A built-in policy as the registry lists it. */
+export interface PolicyEntry {
+  name: string;
+  family: "content-blind" | "priority" | "content-aware";
+  description: string;
+  params: PolicyParam[];
+  /** A fresh instance; params are already validated against `params` and have their defaults filled in. */
+  create(params: Record<string, unknown>): Policy<any>;
 }
