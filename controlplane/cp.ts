@@ -498,7 +498,7 @@ export class ControlPlane {
     if (!replay || conn.fwd === undefined || (conn.phase !== "spliced" && conn.phase !== "closing")) return;
     replay.timer = undefined;
     const fwd = this.env.tables.read(conn.fwd);
-    if (!fwd || fwd.packets > 0 || fwd.finSeen || fwd.rstSeen) return;
+    if (!fwd || fwd.packets > 0 || fwd.lastSeen !== 0 || fwd.finSeen || fwd.rstSeen) return; // any client segment through the splice
     replay.tries++;
     this.counters.replayRetransmits += replay.segments.length;
     this.transmit(replay);

@@ -70,7 +70,7 @@
 @inline export const FLOW_TSECR_DELTA: usize = 40; // 40-43 u32 added (mod 2^32) to the timestamp option's TSecr
 @inline export const FLOW_NEW_DMAC: usize = 44; // 44-49 mac rewrite: Ethernet destination (next hop); the source is the out port's MAC
 @inline export const FLOW_PEER: usize = 52; // 52-55 u32 index of the entry for the other direction
-@inline export const FLOW_PACKETS: usize = 56; // 56-59 u32 packets forwarded by this entry
+@inline export const FLOW_PACKETS: usize = 56; // 56-59 u32 segments with payload forwarded by this entry (0 on the server side: no response byte yet)
 @inline export const FLOW_LAST_SEEN: usize = 60; // 60-63 u32 np timestamp() of the last packet
 
 // Message on a scratch ring between data plane and control plane.

@@ -1,7 +1,7 @@
 // Image "splice": TCP splicing of a matched segment: seq/ack (RFC 9293), timestamps and window scale (RFC 7323), SACK (RFC 2018), checksums by RFC 1624.
 import * as np from "../lib/np";
 import {
-  COUNTER_SPLICED, COUNTER_TEARDOWNS, DESC_BUF, DESC_FLOW, DESC_L3, DESC_L4, DESC_OUT_PORT, FLOWF_FIN_SEEN,
+  COUNTER_SPLICED, COUNTER_TEARDOWNS, DESCF_HAS_PAYLOAD, DESC_BUF, DESC_FLAGS, DESC_FLOW, DESC_L3, DESC_L4, DESC_OUT_PORT, FLOWF_FIN_SEEN,
   FLOWF_RST_SEEN, FLOWF_SACK, FLOWF_TS, FLOW_ACK_DELTA, FLOW_FLAGS, FLOW_LAST_SEEN, FLOW_NEW_DADDR, FLOW_NEW_DMAC, FLOW_NEW_SADDR,
   FLOW_NEW_SPORT, FLOW_OUT_PORT, FLOW_PACKETS, FLOW_SEQ_DELTA, FLOW_STATE, FLOW_STATE_ACTIVE, FLOW_STATE_CLOSING,
   FLOW_TSECR_DELTA, FLOW_TSVAL_DELTA, FLOW_WIN_SHIFT, MAX_FLOWS, MSG_TYPE_FIN, MSG_TYPE_RST, REASON_IP_TTL_EXPIRED,
@@ -67,7 +67,7 @@ export function process(desc: usize): i32 {
   copyMac(frame + ETH_SRC, portMac(outPort));
 
   if (tcpFlags & (TCP_FIN | TCP_RST)) reportTeardown(desc, flow, index, tcpFlags, flowFlags);
-  store<u32>(flow + FLOW_PACKETS, load<u32>(flow + FLOW_PACKETS) + 1);
+  if (load<u32>(desc, DESC_FLAGS) & DESCF_HAS_PAYLOAD) store<u32>(flow + FLOW_PACKETS, load<u32>(flow + FLOW_PACKETS) + 1);
   store<u32>(flow + FLOW_LAST_SEEN, np.timestamp());
   store<u8>(desc, outPort, DESC_OUT_PORT);
   count(COUNTER_SPLICED);

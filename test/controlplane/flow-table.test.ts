@@ -176,14 +176,14 @@ describe("with the data-plane images", () => {
     const toVip = packet().eth({ src: "02:00:00:00:00:10", dst: "02:00:00:00:00:01" })
       .ipv4({ src: "192.0.2.10", dst: "198.51.100.1" }).tcp({ sport: 50000, dport: 80, seq: 1, ack: 1, flags: "A" }).build();
     const fromServer = packet().eth({ src: "02:00:00:00:00:20", dst: "02:00:00:00:00:02" })
-      .ipv4({ src: "10.0.0.20", dst: "10.0.0.1" }).tcp({ sport: 8080, dport: dirs.rev.key.dport, seq: 1, ack: 1, flags: "A" }).build();
+      .ipv4({ src: "10.0.0.20", dst: "10.0.0.1" }).tcp({ sport: 8080, dport: dirs.rev.key.dport, seq: 1, ack: 1, flags: "PA" }).payload("HTTP/1.1 200 OK\r\n").build();
     const a = dp.process(0, toVip);
     expect(a.verdict).toBe("FORWARD");
     expect(a.desc.FLOW).toBe(fwd);
     const b = dp.process(1, fromServer);
     expect(b.verdict).toBe("FORWARD");
     expect(b.desc.FLOW).toBe(rev);
-    expect(readFlow(mem, fwd).packets).toBe(1);
+    expect(readFlow(mem, fwd).packets).toBe(0); // a pure ACK: no payload counted
     expect(readFlow(mem, rev).packets).toBe(1);
   });
 });

@@ -56,15 +56,17 @@ describe("splice: teardown", () => {
 });
 
 describe("splice: statistics", () => {
-  it("counts packets per entry, stamps LAST_SEEN with np.timestamp() and counts SPLICED", async () => {
+  it("counts the segments with payload per entry, stamps LAST_SEEN with np.timestamp() and counts SPLICED", async () => {
     const dp = await splicedDataplane();
     dp.time = 111;
     dp.process(CLIENT_PORT, fromClient(ack));
+    expect(readFlow(dp.memoryBytes(), FWD_INDEX)).toMatchObject({ packets: 0, lastSeen: 111 });
     dp.time = 0xfffffff0;
-    dp.process(CLIENT_PORT, fromClient(ack));
+    dp.process(CLIENT_PORT, fromClient({ ...ack, flags: "PA", payload: "GET / HTTP/1.1\r\n\r\n" }));
+    dp.process(CLIENT_PORT, fromClient({ ...ack, flags: "PA", payload: "more" }));
     expect(readFlow(dp.memoryBytes(), FWD_INDEX)).toMatchObject({ packets: 2, lastSeen: 0xfffffff0 });
     expect(readFlow(dp.memoryBytes(), REV_INDEX).packets).toBe(0);
-    expect(dp.counters().events.SPLICED).toBe(2);
+    expect(dp.counters().events.SPLICED).toBe(3);
   });
 
   it("leaves a SYN's window unscaled (RFC 7323 2.2)", async () => {

@@ -125,7 +125,7 @@ export const FLOW_ENTRY: StructDecl = {
     { name: "TSECR_DELTA", kind: "u32", doc: "added (mod 2^32) to the timestamp option's TSecr" },
     { name: "NEW_DMAC", kind: "mac", doc: "rewrite: Ethernet destination (next hop); the source is the out port's MAC" },
     { name: "PEER", kind: "u32", doc: "index of the entry for the other direction" },
-    { name: "PACKETS", kind: "u32", doc: "packets forwarded by this entry" },
+    { name: "PACKETS", kind: "u32", doc: "segments with payload forwarded by this entry (0 on the server side: no response byte yet)" },
     { name: "LAST_SEEN", kind: "u32", doc: "np timestamp() of the last packet" },
   ],
 };
