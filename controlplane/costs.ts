@@ -14,7 +14,8 @@ export type CpOp =
   | "install_splice"
   | "teardown"
   | "timer"
-  | "tx_frame";
+  | "tx_frame"
+  | "wakeup";
 
 export interface CpCost {
   /** Cycles per unit of the operation (one unit unless the op says "per ..."). */
@@ -59,6 +60,10 @@ export const CP_COSTS: Readonly<Record<CpOp, CpCost>> = {
   timer: {
     cycles: 150,
     source: "assumption: timer wheel expiry and callback dispatch",
+  },
+  wakeup: {
+    cycles: 2500,
+    source: "assumption: the CP is woken for ring work (interrupt entry/exit, context switch, cache refill); paid once per batch of messages (Aron et al., USENIX 2000: most dispatcher overhead is per communication, not per request)",
   },
   tx_frame: {
     cycles: 700,

@@ -48,11 +48,13 @@ export class PtfSwitch {
       },
     });
     ptf.chip.attachCp({
-      onMessage: (msg) => {
-        if (o.onCpMessage) o.onCpMessage(msg, ptf);
-        else {
-          ptf.toCp.push(msg);
-          if (msg.type !== "FIN" && msg.type !== "RST") ptf.chip.freeDesc(msg.desc);
+      onMessages: (msgs) => {
+        for (const msg of msgs) {
+          if (o.onCpMessage) o.onCpMessage(msg, ptf);
+          else {
+            ptf.toCp.push(msg);
+            if (msg.type !== "FIN" && msg.type !== "RST") ptf.chip.freeDesc(msg.desc);
+          }
         }
       },
     });

@@ -32,8 +32,8 @@ export interface ChipImage {
 
 /** What the chip asks of the control processor it hosts. */
 export interface CpCore {
-  /** A message from the data plane, at the time the CP core starts on it. */
-  onMessage(msg: RingMessage): void;
+  /** Messages from the data plane, in ring order, at the time the CP core starts on them. */
+  onMessages(msgs: RingMessage[]): void;
 }
 
 export interface ChipOptions {
@@ -49,6 +49,14 @@ export interface ChipOptions {
   stageQueue?: number;
   /** TO_CP ring capacity in messages. */
   cpRing?: number;
+  /**
+   * Dispatcher batching (Aron et al., USENIX 2000): the CP takes every message that queued while it
+   * worked on the previous batch in one wake-up, so the batch size follows the CP's load. Off: one
+   * message per wake-up. Default on.
+   */
+  cpBatching?: boolean;
+  /** Cycles of one CP wake-up (interrupt, context switch), paid per batch. */
+  cpWakeupCycles?: number;
 }
 
 export interface ChipStats {
@@ -64,6 +72,9 @@ export interface ChipStats {
   cycles: { stage: string; packets: number; cycles: number; waits: number }[];
   cpBusyPs: number;
   cpMessages: number;
+  /** CP wake-ups that took ring messages, and the largest batch. */
+  cpBatches: number;
+  cpMaxBatch: number;
 }
 
 interface Instance {
@@ -106,8 +117,13 @@ export class NpChip {
   private readonly rxTime = new Float64Array(MAX_BUFFERS);
   private readonly program: ThreadProgram = { ops: [], cycles: 0, waits: 0, posted: 0 };
   private readonly cpQueue: (() => void)[] = [];
-  private cpBusyUntil = 0;
+  /** Ring messages the CP has not taken yet. */
+  private readonly cpInbox: RingMessage[] = [];
+  private cpBatchQueued = false;
   private cpRunning = false;
+  private cpActive = false;
+  private cpCycles = 0;
+  private cpOutbox: { port: number; frame: Uint8Array }[] = [];
   private cp: CpCore | null = null;
   private readonly stats: ChipStats;
   private readonly chipDrops: Record<string, number> = {};
@@ -119,7 +135,7 @@ export class NpChip {
     this.rings = new StagedRings({ TO_CP: opts.cpRing ?? 1024 });
     this.memorySystem = new MemorySystem(opts.timing);
     for (let i = MAX_BUFFERS - 1; i >= 0; i--) this.freeBuffers.push(i);
-    this.stats = { rxPackets: 0, txPackets: 0, txBytes: 0, toCp: 0, traps: 0, drops: {}, me: [], latencyPs: [], cycles: [], cpBusyPs: 0, cpMessages: 0 };
+    this.stats = { rxPackets: 0, txPackets: 0, txBytes: 0, toCp: 0, traps: 0, drops: {}, me: [], latencyPs: [], cycles: [], cpBusyPs: 0, cpMessages: 0, cpBatches: 0, cpMaxBatch: 0 };
   }
 
   /** Instrument and instantiate every image on the MEs the manifest assigns it; call init(). */
@@ -253,27 +269,46 @@ export class NpChip {
     this.freeBuffers.push(index);
   }
 
-  /** Queue a task on the CP core; it runs when the core is free and occupies it for the cycles it charges. */
-  runOnCp(task: (charge: (cycles: number) => void) => (() => void) | void): void {
-    this.cpQueue.push(() => {
-      let cycles = 0;
-      const after = task((c) => { cycles += c; });
-      const busy = cycles * this.opts.timing.cpPsPerCycle;
-      this.stats.cpBusyPs += busy;
-      this.opts.scheduler.after(busy, () => {
-        after?.();
-        this.cpRunning = false;
-        this.cpNext();
-      });
-    });
+  /**
+   * Queue work on the CP core. It runs when the core is free; the cycles it charges (chargeCp)
+   * occupy the core; the frames it sends (cpSend) leave when it ends.
+   */
+  runOnCp(work: () => void): void {
+    this.cpQueue.push(work);
     if (!this.cpRunning) this.cpNext();
   }
 
+  /** Charge CP cycles to the work now running on the CP core. */
+  chargeCp(cycles: number): void {
+    if (!this.cpActive) throw new Error("chargeCp outside CP work");
+    this.cpCycles += cycles;
+  }
+
+  /** A frame the CP sends: it leaves when the current CP work ends. */
+  cpSend(port: number, frame: Uint8Array): void {
+    if (this.cpActive) this.cpOutbox.push({ port, frame });
+    else this.opts.transmit(port, frame);
+  }
+
   private cpNext(): void {
-    const task = this.cpQueue.shift();
-    if (!task) return;
+    const work = this.cpQueue.shift();
+    if (!work) return;
     this.cpRunning = true;
-    task();
+    this.cpActive = true;
+    this.cpCycles = 0;
+    const outbox: { port: number; frame: Uint8Array }[] = (this.cpOutbox = []);
+    try {
+      work();
+    } finally {
+      this.cpActive = false;
+    }
+    const busy = this.cpCycles * this.opts.timing.cpPsPerCycle;
+    this.stats.cpBusyPs += busy;
+    this.opts.scheduler.after(busy, () => {
+      for (const f of outbox) this.opts.transmit(f.port, f.frame);
+      this.cpRunning = false;
+      this.cpNext();
+    });
   }
 
   private deliverToCp(bytes: Uint8Array): void {
@@ -281,11 +316,27 @@ export class NpChip {
     const msg = decodeMessage(RING_TO_CP, bytes);
     if (!this.cp) {
       this.drop("NO_CP");
-      this.freeDesc(msg.desc);
+      if (msg.type !== "FIN" && msg.type !== "RST") this.freeDesc(msg.desc);
       return;
     }
-    this.stats.cpMessages++;
-    this.cp.onMessage(msg);
+    this.cpInbox.push(msg);
+    if (!this.cpBatchQueued) this.queueCpBatch();
+  }
+
+  /** One CP wake-up takes the waiting messages (all of them when batching, else one). */
+  private queueCpBatch(): void {
+    this.cpBatchQueued = true;
+    this.runOnCp(() => {
+      this.cpBatchQueued = false;
+      const n = this.opts.cpBatching === false ? 1 : this.cpInbox.length;
+      const batch = this.cpInbox.splice(0, n);
+      this.chargeCp(this.opts.cpWakeupCycles ?? 0);
+      this.stats.cpBatches++;
+      this.stats.cpMessages += batch.length;
+      if (batch.length > this.stats.cpMaxBatch) this.stats.cpMaxBatch = batch.length;
+      this.cp!.onMessages(batch);
+      if (this.cpInbox.length && !this.cpBatchQueued) this.queueCpBatch();
+    });
   }
 
   /** The CP is done with the buffer of a TO_CP packet. */

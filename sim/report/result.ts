@@ -33,6 +33,9 @@ export interface SimResult {
   cp_utilization: number;
   connections: number;
   cp_packets_per_connection: number;
+  /** CP wake-ups for ring messages (one per message without batching) and the largest batch. */
+  cp_batches: number;
+  cp_max_batch: number;
   drops: Record<string, number>;
   traps: number;
   servers: { name: string; requests: number; bytes: number; cache_hit_rate: number }[];

@@ -31,8 +31,10 @@ export const ScenarioSchema = z.strictObject({
       request_timeout_ms: z.number().positive().default(5000),
       idle_timeout_ms: z.number().positive().default(30000),
       linger_ms: z.number().nonnegative().default(20),
-    }).default({ max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20 }),
-  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, cp: { max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20 } }),
+      /** Dispatcher batching (Aron et al.): messages that queued while the CP worked are taken in one wake-up. */
+      batching: z.boolean().default(true),
+    }).default({ max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20, batching: true }),
+  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, cp: { max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20, batching: true } }),
   policy: z.strictObject({
     name: z.string().default("round-robin"),
     params: z.record(z.string(), z.unknown()).default({}),

@@ -101,7 +101,10 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     member.link.send(0, frame);
   };
   const config = { vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS };
-  const chip = await NpChip.create({ timing, images, pipeline: m.pipeline, scheduler: sched, config, transmit, stageQueue: sc.switch.stage_queue });
+  const chip = await NpChip.create({
+    timing, images, pipeline: m.pipeline, scheduler: sched, config, transmit, stageQueue: sc.switch.stage_queue,
+    cpBatching: sc.switch.cp.batching, cpWakeupCycles: cpCycles("wakeup"),
+  });
   const ingress = (port: number) => ({
     receive: (frame: Uint8Array) => {
       captures?.[port]?.add(sched.now, frame);
@@ -139,27 +142,14 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     serverConfigs.push({ name: `server${i}`, ip, mac: mac(1, i), port: SERVER_PORT, tcpPort: 80, weight: sc.servers.weights?.[i] ?? 1 });
   }
 
-  // The control plane on the CP core: every message and timer is a task that occupies the core for
-  // the cycles it charges; frames it sends leave when the task ends.
-  let outbox: { port: number; frame: Uint8Array }[] = [];
-  let charged: ((c: number) => void) | null = null;
-  const cpTask = (work: () => void) => chip.runOnCp((charge) => {
-    charged = charge;
-    outbox = [];
-    try {
-      work();
-    } finally {
-      charged = null;
-    }
-    const frames = outbox;
-    return () => { for (const f of frames) transmit(f.port, f.frame); };
-  });
+  // The control plane on the CP core: ring messages (in batches) and timers are CP work that
+  // occupies the core for the cycles it charges; frames it sends leave when that work ends.
   const env: CpEnv = {
     now: () => sched.now,
-    send: (port, frame) => { outbox.push({ port, frame }); },
+    send: (port, frame) => chip.cpSend(port, frame),
     tables: new SharedMemoryTables(chip.memory),
-    setTimer: (delayPs, fn) => sched.after(delayPs, () => cpTask(fn)),
-    charge: (op, units = 1) => charged?.(cpCycles(op, units)),
+    setTimer: (delayPs, fn) => sched.after(delayPs, () => chip.runOnCp(fn)),
+    charge: (op, units = 1) => chip.chargeCp(cpCycles(op, units)),
     frame: (msg) => chip.frameOf(msg.desc),
     freeBuffer: (desc) => chip.freeDesc(desc),
   };
@@ -177,7 +167,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
       idleTimeoutPs: sc.switch.cp.idle_timeout_ms * PS_PER_MS, lingerPs: sc.switch.cp.linger_ms * PS_PER_MS,
     },
   }, env, policy);
-  chip.attachCp({ onMessage: (msg) => cpTask(() => cp.onMessage(msg)) });
+  chip.attachCp({ onMessages: (msgs) => { for (const m of msgs) cp.onMessage(m); } });
 
   // Clients on port 0, and the workload driver with a request budget.
   const clients: HttpClient[] = [];
@@ -273,6 +263,8 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     cp_utilization: round(endPs ? snap.cpBusyPs / endPs : 0, 4),
     connections: cpStats.spliced,
     cp_packets_per_connection: round(cpStats.spliced ? snap.cpMessages / cpStats.spliced : 0, 3),
+    cp_batches: snap.cpBatches,
+    cp_max_batch: snap.cpMaxBatch,
     drops,
     traps: snap.traps,
     servers: servers.map((s, i) => ({
