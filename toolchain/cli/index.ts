@@ -5,6 +5,7 @@ import { registerInspect } from "./inspect.js";
 import { registerKeygen } from "./keygen.js";
 import { registerVerify } from "./verify.js";
 import { registerSim } from "./sim.js";
+import { registerPolicies } from "./policies.js";
 import { reportError } from "./output.js";
 import { toolchainVersions } from "../build/build.js";
 
@@ -18,5 +19,6 @@ registerKeygen(program);
 registerInspect(program);
 registerVerify(program);
 registerSim(program);
+registerPolicies(program);
 
 program.parseAsync(process.argv).catch(reportError);
