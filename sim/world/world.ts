@@ -260,7 +260,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
       const t = me.busyPs + me.stalledPs + me.idlePs || 1;
       return { me: me.id, stage: me.stage, busy: round(me.busyPs / t, 4), stalled: round(me.stalledPs / t, 4), idle: round(me.idlePs / t, 4), packets: me.packets };
     }),
-    cp_utilization: round(endPs ? snap.cpBusyPs / endPs : 0, 4),
+    cp_utilization: round(endPs ? Math.min(1, snap.cpBusyPs / endPs) : 0, 4),
     connections: cpStats.spliced,
     cp_packets_per_connection: round(cpStats.spliced ? snap.cpMessages / cpStats.spliced : 0, 3),
     cp_batches: snap.cpBatches,
