@@ -1,0 +1,36 @@
+// Policy "dynamic-weighted-round-robin": weighted round robin whose weights follow the load the servers
+// report (the dynamic WRR of Cardellini et al., The State of the Art in Locally Distributed Web-server
+// Systems): w = weight * max(floor, 1 - load), recomputed every periodPs (0: every select).
+import { SmoothWeighted } from "./weighted-round-robin.js";
+import type { Policy, ServerView } from "./policy.js";
+
+export interface DynamicWrrParams {
+  /** Smallest fraction of its weight a saturated server keeps, so it is still probed. */
+  floor: number;
+  /** Recompute the load factors at most this often, ps; 0 = on every select. */
+  periodPs: number;
+}
+
+/** The factor a load report earns: 1 - load clamped to [floor, 1]; no report yet (NaN) = 1, nothing known against it. */
+export function loadFactor(load: number, floor: number): number {
+  if (Number.isNaN(load)) return 1;
+  return Math.min(1, Math.max(floor, 1 - load));
+}
+
+export function dynamicWeightedRoundRobin(params: DynamicWrrParams): Policy<unknown> {
+  const wrr = new SmoothWeighted();
+  const factors = new Map<number, number>();
+  let nextAt = -Infinity;
+  return {
+    name: "dynamic-weighted-round-robin",
+    select(_info, candidates, ctx): ServerView | null {
+      const now = ctx.now();
+      if (params.periodPs === 0 || now >= nextAt) {
+        for (const s of ctx.servers) factors.set(s.index, loadFactor(s.load, params.floor));
+        nextAt = now + params.periodPs;
+      }
+      // The effective weight, not the configured one: quiesce (0) and slow start still apply between periods.
+      return wrr.pick(candidates, (s) => s.weight * (factors.get(s.index) ?? loadFactor(s.load, params.floor)));
+    },
+  };
+}
