@@ -6,7 +6,7 @@
 @inline export const NO_FLOW: u32 = 0xffffffff; // no flow-table entry
 
 // Capacities
-@inline export const MAX_FLOWS: u32 = 16384; // flow-table entries (one per direction of a spliced connection); power of two
+@inline export const MAX_FLOWS: u32 = 32768; // flow-table entries (one per direction of a spliced connection); power of two; 2 MiB of SRAM
 @inline export const FLOW_WAYS: u32 = 4; // entries per hash bucket (set-associative lookup, no chains)
 @inline export const MAX_BUFFERS: u32 = 1024; // packet buffers in DRAM
 @inline export const BUFFER_SIZE: u32 = 2048; // bytes per packet buffer (one Ethernet frame up to 1518 B plus headroom)
@@ -29,7 +29,7 @@
 @inline export const DESCRIPTORS_BASE: usize = 0x00100000; // sram: packet descriptors (PacketDesc), one per buffer
 @inline export const DESCRIPTORS_BYTES: u32 = 0x00008000;
 @inline export const FLOWS_BASE: usize = 0x00200000; // sram: flow table (FlowEntry x MAX_FLOWS), bucket b holds entries [b*FLOW_WAYS, (b+1)*FLOW_WAYS)
-@inline export const FLOWS_BYTES: u32 = 0x00100000;
+@inline export const FLOWS_BYTES: u32 = 0x00200000;
 @inline export const BUFFERS_BASE: usize = 0x00400000; // dram: packet buffers
 @inline export const BUFFERS_BYTES: u32 = 0x00200000;
 @inline export const SIM_TRACE_BASE: usize = 0x007f0000; // local: simulator only: the timing trace the simulator's instrumentation writes; images never use it

@@ -48,7 +48,7 @@ export interface EnumDecl {
 // Capacities
 
 export const CAPACITIES = {
-  MAX_FLOWS: { value: 16384, doc: "flow-table entries (one per direction of a spliced connection); power of two" },
+  MAX_FLOWS: { value: 32768, doc: "flow-table entries (one per direction of a spliced connection); power of two; 2 MiB of SRAM" },
   FLOW_WAYS: { value: 4, doc: "entries per hash bucket (set-associative lookup, no chains)" },
   MAX_BUFFERS: { value: 1024, doc: "packet buffers in DRAM" },
   BUFFER_SIZE: { value: 2048, doc: "bytes per packet buffer (one Ethernet frame up to 1518 B plus headroom)" },
