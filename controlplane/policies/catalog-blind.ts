@@ -2,7 +2,7 @@
 import type { PolicyEntry } from "./policy.js";
 // The error class lives in the registry, which imports this catalogue: used at create time only, after
 // both modules have loaded, so the cycle is harmless as long as the registry is what gets imported.
-import { PolicyConfigError } from "./index.js";
+import { PolicyConfigError } from "./policy.js";
 import { roundRobin } from "./round-robin.js";
 import { random } from "./random.js";
 import { weightedRoundRobin } from "./weighted-round-robin.js";

@@ -1,10 +1,11 @@
 // Registry of dispatching policies by name (DESIGN contract 6): the built-in catalogues, policies a
 // user registers, and a user's own module loaded by path. Parameters are validated against each
 // policy's declared params, with errors that name the field.
-import type { Policy, PolicyEntry, PolicyParam } from "./policy.js";
+import { PolicyConfigError, type Policy, type PolicyEntry, type PolicyParam } from "./policy.js";
 import { BLIND_POLICIES } from "./catalog-blind.js";
 import { AWARE_POLICIES } from "./catalog-aware.js";
 
+export { PolicyConfigError } from "./policy.js";
 export type { ConnectionResult, DispatchOutcome, Policy, PolicyContext, PolicyEntry, PolicyParam, ServerView } from "./policy.js";
 
 export type PolicyFactory = (options?: Record<string, unknown>) => Policy<any>;
@@ -14,8 +15,6 @@ for (const e of [...BLIND_POLICIES, ...AWARE_POLICIES]) {
   if (registry.has(e.name)) throw new Error(`policy ${e.name} is in two catalogues`);
   registry.set(e.name, e);
 }
-
-export class PolicyConfigError extends Error {}
 
 /** Register a policy by name: a full entry, or a bare factory that takes no declared parameters. */
 export function registerPolicy(name: string, factory: PolicyFactory | PolicyEntry): void {

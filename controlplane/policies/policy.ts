@@ -91,3 +91,6 @@ export interface PolicyEntry {
   /** A fresh instance; params are already validated against `params` and have their defaults filled in. */
   create(params: Record<string, unknown>): Policy<any>;
 }
+
+/** A policy's configuration is wrong: the message names the policy, the parameter and what was expected. */
+export class PolicyConfigError extends Error {}
