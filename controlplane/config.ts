@@ -1,5 +1,6 @@
 // Configuration of the control-plane program: the switch's addresses, services and ports, the server pool,
-// the SYN-cookie secret, limits, and TCP parameters; validated once, with errors that name the field.
+// the SYN-cookie secret, limits, TCP parameters and the pool's health settings; validated once, with errors
+// that name the field.
 import { CAPACITIES } from "../toolchain/abi/layout.js";
 import { ip4ToU32, macBytes } from "../sim/packet/addr.js";
 import type { SwitchConfig } from "../sim/np/dataplane.js";
@@ -56,6 +57,25 @@ export interface CpTcpOptions {
   ephemeralPorts: [number, number];
 }
 
+/** How the pool watches its servers (controlplane/pool/pool.ts). */
+export interface CpPoolOptions {
+  /** Alive-signal interval a server is expected to keep when its signal does not say (ps). */
+  aliveIntervalPs: number;
+  /** Consecutive alive intervals missed before a monitored server is marked down. */
+  missedAlive: number;
+  /** After coming back up (or being added), the effective weight ramps to the configured one over this long; 0 = at once. */
+  slowStartPs: number;
+  /** A server marked down for a failed connect (no SYN-ACK, or RST) stays down at least this long (nginx fail_timeout). */
+  failTimeoutPs: number;
+  /** Weight of a new sample in the response-time EWMA (RFC 6298 SRTT: 1/8). */
+  responseTimeAlpha: number;
+  /**
+   * Dispatch again, after a server crash, requests whose method is not idempotent (POST, PATCH). Off by
+   * default: RFC 9110 9.2.2 forbids a proxy to retry them automatically (the crashed server may have acted).
+   */
+  redispatchNonIdempotent: boolean;
+}
+
 export interface CpConfig {
   vip: string;
   localIp: string;
@@ -66,6 +86,7 @@ export interface CpConfig {
   synCookieSecret: string | Uint8Array;
   limits: CpLimits;
   tcp?: Partial<CpTcpOptions>;
+  pool?: Partial<CpPoolOptions>;
 }
 
 const MS = 1_000_000_000;
@@ -79,6 +100,15 @@ export const DEFAULT_TCP: CpTcpOptions = {
   replayRtoPs: 200 * MS,
   maxReplayRetries: 3,
   ephemeralPorts: [32768, 60999],
+};
+
+export const DEFAULT_POOL: CpPoolOptions = {
+  aliveIntervalPs: 1000 * MS,
+  missedAlive: 3,
+  slowStartPs: 10_000 * MS,
+  failTimeoutPs: 10_000 * MS,
+  responseTimeAlpha: 1 / 8,
+  redispatchNonIdempotent: false,
 };
 
 export interface ResolvedServer extends Required<ServerConfig> {
@@ -96,9 +126,10 @@ export interface ResolvedConfig {
   synCookieSecret: string | Uint8Array;
   limits: CpLimits;
   tcp: CpTcpOptions & { idleScanPs: number };
+  pool: CpPoolOptions;
 }
 
-class CpConfigError extends Error {}
+export class CpConfigError extends Error {}
 
 function fail(field: string, what: string): never {
   throw new CpConfigError(`cp config: ${field} ${what}`);
@@ -133,16 +164,9 @@ export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
   if (cfg.servers.length === 0) fail("servers", "is empty: at least one server is needed");
   const names = new Set<string>();
   const servers = cfg.servers.map((s, i): ResolvedServer => {
-    const f = `servers[${i}]`;
-    if (!s.name) fail(`${f}.name`, "is empty");
-    if (names.has(s.name)) fail(`${f}.name`, `'${s.name}' is used twice`);
+    if (names.has(s.name)) fail(`servers[${i}].name`, `'${s.name}' is used twice`);
     names.add(s.name);
-    return {
-      ...s, weight: s.weight ?? 1, priority: s.priority ?? 0, upperThreshold: s.upperThreshold ?? 0, lowerThreshold: s.lowerThreshold ?? 0,
-      capacity: s.capacity ?? 1, tags: s.tags ?? {}, index: i,
-      ipU32: addr(`${f}.ip`, s.ip), macBytes: mac(`${f}.mac`, s.mac),
-      port: int(`${f}.port`, s.port, 0, cfg.portMacs.length - 1), tcpPort: int(`${f}.tcpPort`, s.tcpPort, 1, 65535),
-    };
+    return resolveServer(s, i, cfg.portMacs.length, `servers[${i}]`);
   });
   const limits = cfg.limits;
   int("limits.maxHeaderBytes", limits.maxHeaderBytes, 64, 1 << 20);
@@ -158,6 +182,7 @@ export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
   const [lo, hi] = tcp.ephemeralPorts;
   int("tcp.ephemeralPorts[0]", lo, 1024, 65535);
   int("tcp.ephemeralPorts[1]", hi, lo, 65535);
+  const pool = resolvePoolOptions(cfg.pool);
   const secret = cfg.synCookieSecret;
   if ((typeof secret === "string" ? Buffer.byteLength(secret) : secret.length) < 8) fail("synCookieSecret", "is shorter than 8 bytes");
   return {
@@ -169,7 +194,35 @@ export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
     synCookieSecret: secret,
     limits,
     tcp: { ...tcp, idleScanPs: tcp.idleScanPs ?? Math.max(1, Math.floor(limits.idleTimeoutPs / 4)) },
+    pool,
   };
+}
+
+/** One server's configuration checked and completed; `index` is its stable position in the pool. */
+export function resolveServer(s: ServerConfig, index: number, portCount: number, field: string): ResolvedServer {
+  if (!s.name) fail(`${field}.name`, "is empty");
+  const weight = s.weight ?? 1;
+  if (!(weight >= 0) || !Number.isFinite(weight)) fail(`${field}.weight`, `= ${String(s.weight)}: expected a number >= 0`);
+  const capacity = s.capacity ?? 1;
+  if (!(capacity > 0) || !Number.isFinite(capacity)) fail(`${field}.capacity`, `= ${String(s.capacity)}: expected a positive number`);
+  return {
+    ...s, weight, priority: s.priority ?? 0, upperThreshold: s.upperThreshold ?? 0, lowerThreshold: s.lowerThreshold ?? 0,
+    capacity, tags: s.tags ?? {}, index,
+    ipU32: addr(`${field}.ip`, s.ip), macBytes: mac(`${field}.mac`, s.mac),
+    port: int(`${field}.port`, s.port, 0, portCount - 1), tcpPort: int(`${field}.tcpPort`, s.tcpPort, 1, 65535),
+  };
+}
+
+export function resolvePoolOptions(given: Partial<CpPoolOptions> = {}): CpPoolOptions {
+  const p = { ...DEFAULT_POOL, ...given };
+  for (const k of ["aliveIntervalPs", "failTimeoutPs"] as const) {
+    if (!(p[k] > 0) || !Number.isFinite(p[k])) fail(`pool.${k}`, `= ${p[k]}: expected a positive time in picoseconds`);
+  }
+  if (!(p.slowStartPs >= 0) || !Number.isFinite(p.slowStartPs)) fail("pool.slowStartPs", `= ${p.slowStartPs}: expected a time >= 0 in picoseconds`);
+  int("pool.missedAlive", p.missedAlive, 1, 1000);
+  if (!(p.responseTimeAlpha > 0 && p.responseTimeAlpha <= 1)) fail("pool.responseTimeAlpha", `= ${p.responseTimeAlpha}: expected a number in (0, 1]`);
+  if (typeof p.redispatchNonIdempotent !== "boolean") fail("pool.redispatchNonIdempotent", "must be true or false");
+  return p;
 }
 
 /** The data plane's Config for this control-plane configuration (what the CP writes before traffic). */

@@ -2,6 +2,8 @@
 // with SYN cookies (RFC 4987), gather the HTTP request head, let the policy pick a server, connect to it from
 // LOCAL_IP, install both splice directions in the data plane's flow table, replay the request, and tear the
 // splice down after FINs, an RST or idleness. After the splice the CP sees the connection only at teardown.
+// The pool (controlplane/pool) watches the servers; when one goes down, connections to it that have had no
+// response byte are dispatched again (the request is replayed to another server), the others are reset.
 import { FLAGS, NO_FLOW } from "../toolchain/abi/layout.js";
 import { crc32 } from "../toolchain/abi/hash.js";
 import { Random } from "../sim/np/random.js";
@@ -9,7 +11,10 @@ import type { RingMessage } from "../sim/np/dataplane.js";
 import type { CpEnv, CpTimer } from "./env.js";
 import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer } from "./config.js";
 import { emptyStats, type CpStats, type RefusalReason } from "./stats.js";
-import type { DispatchOutcome, Policy, PolicyContext, ServerView } from "./policies/policy.js";
+import type { ConnectionResult, DispatchOutcome, Policy, PolicyContext, ServerView } from "./policies/policy.js";
+import { ServerPool, type PoolMemberStatus, type ServerState } from "./pool/pool.js";
+import type { AliveSignal, Registration } from "./pool/messages.js";
+import type { ServerConfig } from "./config.js";
 import { parseRequestHead, scanRequestHead, type HttpRequest } from "./http/request.js";
 import { refusalResponse, type RefusalStatus } from "./http/responses.js";
 import { ReceiveBuffer } from "./tcp/receive-buffer.js";
@@ -32,7 +37,11 @@ const descFlag = (name: string) => 1 << FLAGS.find((f) => f.prefix === "DESCF_")
 const DESCF_HOST = descFlag("HOST");
 const DESCF_REQUEST_LINE = descFlag("REQUEST_LINE");
 
-type Phase = "request" | "connecting" | "spliced" | "closing" | "refused" | "closed";
+/** `resetting`: its server went down after response bytes reached the client; waiting for an ACK to reset it. */
+type Phase = "request" | "connecting" | "spliced" | "closing" | "refused" | "resetting" | "closed";
+
+/** RFC 9110 9.2.2: methods whose effect is the same however often the request is repeated. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** The CP's connection to a server for one client connection. */
 interface ServerLeg {
@@ -41,6 +50,10 @@ interface ServerLeg {
   /** Our ISN towards the server: the client's ISN, so client -> server sequence numbers need no translation. */
   isn: number;
   synTries: number;
+  /** When the first SYN left (the response-time sample is taken only for an answer to it: Karn). */
+  synSentPs: number;
+  /** The policy that chose this server: its post and done hooks hear about the leg (unless swapped out). */
+  policy: Policy<any>;
   timer?: CpTimer;
 }
 
@@ -71,11 +84,19 @@ interface Connection {
   hints: { urlHash: number; hostHash: number };
   request?: HttpRequest;
   info?: unknown;
+  /** The policy `info` was parsed for. */
+  policy?: Policy<any>;
+  /** The buffered request was let go (a response byte was seen): it can no longer be replayed elsewhere. */
+  requestReleased: boolean;
+  /** When the splice was installed. */
+  splicedAtPs: number;
   tried: Set<number>;
   leg?: ServerLeg;
   requestTimer?: CpTimer;
   lingerTimer?: CpTimer;
   replay?: { segments: Uint8Array[]; port: number; tries: number; timer?: CpTimer };
+  /** Phase resetting: ACK probes sent so far and the next one. */
+  probe?: { tries: number; timer?: CpTimer };
   fwd?: number;
   rev?: number;
   finFwd: boolean;
@@ -85,13 +106,12 @@ interface Connection {
   activity: { sig: string; sincePs: number };
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type ServerState = Mutable<ServerView>;
-
 export class ControlPlane {
   private readonly cfg: ResolvedConfig;
   private readonly cookies: SynCookies;
   private readonly counters: CpStats = emptyStats();
+  /** The servers: registration, alive signals, up/down, weights and slow start (controlplane/pool). */
+  readonly pool: ServerPool;
   private readonly servers: ServerState[];
   private readonly ctx: PolicyContext;
   private readonly byClient = new Map<string, Connection>();
@@ -104,17 +124,16 @@ export class ControlPlane {
   /** Offset of our timestamp clock (1 ms ticks), from the secret: not guessable, but deterministic. */
   private readonly tsBase: number;
 
-  constructor(config: CpConfig, private readonly env: CpEnv, private readonly policy: Policy<any>) {
+  constructor(config: CpConfig, private readonly env: CpEnv, private policy: Policy<any>) {
     this.cfg = resolveCpConfig(config);
     this.cookies = new SynCookies(this.cfg.synCookieSecret, this.cfg.tcp.mss, this.cfg.tcp.wscale);
     const secret = typeof config.synCookieSecret === "string" ? new TextEncoder().encode(config.synCookieSecret) : config.synCookieSecret;
     this.tsBase = crc32(secret);
     this.portCursor = this.cfg.tcp.ephemeralPorts[0];
-    this.servers = this.cfg.servers.map((s) => ({
-      index: s.index, name: s.name, ip: s.ip, tcpPort: s.tcpPort, weight: s.weight, configuredWeight: s.weight, up: true,
-      activeConnections: 0, totalConnections: 0, load: NaN, capacity: s.capacity, responseTimePs: NaN, priority: s.priority,
-      upperThreshold: s.upperThreshold, lowerThreshold: s.lowerThreshold, tags: s.tags,
-    }));
+    this.pool = new ServerPool(this.cfg.servers, this.cfg.pool, this.cfg.portMacs.length, env, this.counters, {
+      down: (view) => this.onServerDown(view.index),
+    });
+    this.servers = this.pool.views;
     const rng = new Random(this.tsBase);
     this.ctx = { now: () => this.env.now(), servers: this.servers, random: () => rng.float() };
     this.policy.init?.(this.ctx);
@@ -141,16 +160,63 @@ export class ControlPlane {
     return { ...this.counters, refusals: { ...this.counters.refusals }, activeConnections: this.byClient.size };
   }
 
-  /** The pool as policies see it. */
+  /** The pool as policies see it (weights brought up to date). */
   serverViews(): readonly ServerView[] {
-    return this.servers;
+    return this.pool.refresh();
   }
 
-  /** Mark a server usable or not (the pool's health checks call this). */
+  /** The pool with its health state, per server. */
+  poolStatus(): PoolMemberStatus[] {
+    return this.pool.status();
+  }
+
+  /** Force a server down (its connections are handled as after a crash) or back up. */
   setServerUp(name: string, up: boolean): void {
-    const s = this.servers.find((x) => x.name === name);
-    if (!s) throw new Error(`no server named '${name}' (have: ${this.servers.map((x) => x.name).join(", ")})`);
-    s.up = up;
+    this.pool.setUp(this.pool.indexOf(name), up);
+  }
+
+  /** A server's registration (out of band, not through the data plane). */
+  onRegistration(r: Registration): boolean {
+    this.env.charge("message");
+    return this.pool.register(r);
+  }
+
+  /** A server's alive signal with its load report (out of band). */
+  onAliveSignal(a: AliveSignal): boolean {
+    this.env.charge("message");
+    return this.pool.alive(a);
+  }
+
+  /** A server added at run time: up at once, in slow start. */
+  addServer(cfg: ServerConfig): ServerView {
+    return this.pool.add(cfg);
+  }
+
+  /**
+   * Remove a server: it is drained (weight 0, no new connections) and leaves the pool when no connection
+   * uses it any more, at once if none does. Returns whether it is gone already.
+   */
+  removeServer(name: string): boolean {
+    const index = this.pool.indexOf(name);
+    this.pool.beginRemoval(index);
+    return this.finishRemovalIfIdle(index);
+  }
+
+  /**
+   * Use `policy` for every dispatch from now on (connections in progress included: their request is parsed
+   * again for it). Spliced connections are untouched: they live in the data plane. The old policy is shut
+   * down now and hears nothing more (no post/done for the connections it placed).
+   */
+  swapPolicy(policy: Policy<any>): void {
+    const old = this.policy;
+    if (policy === old) return;
+    this.policy = policy;
+    policy.init?.(this.ctx);
+    old.shutdown?.();
+  }
+
+  get policyName(): string {
+    return this.policy.name;
   }
 
   /** Stop: cancel every timer, forget every connection (entries stay in the table), shut the policy down. */
@@ -158,6 +224,7 @@ export class ControlPlane {
     for (const c of [...this.byClient.values()]) this.forget(c);
     this.idleTimer?.cancel();
     this.idleTimer = undefined;
+    this.pool.close();
     this.policy.shutdown?.();
   }
 
@@ -223,7 +290,7 @@ export class ControlPlane {
         rx: new ReceiveBuffer(seqAdd(c.clientIsn, 1), this.cfg.tcp.receiveBufferBytes), scanned: 0,
         tsRecent: seg.ts?.val ?? 0, lastTsToClient: seg.ts?.ecr ?? 0, clientWin: seg.win, clientFin: false,
         hints: { urlHash: 0, hostHash: 0 }, tried: new Set(), finFwd: false, finRev: false, reset: false,
-        activity: { sig: "", sincePs: 0 },
+        activity: { sig: "", sincePs: 0 }, requestReleased: false, splicedAtPs: 0,
       };
       const opened = conn;
       conn.requestTimer = this.env.setTimer(this.cfg.limits.requestTimeoutPs, () => this.onRequestTimeout(opened));
@@ -231,6 +298,7 @@ export class ControlPlane {
     }
     if (conn.phase === "request" || conn.phase === "connecting") this.takeClientSegment(conn, msg, seg);
     else if (conn.phase === "refused") this.onRefusedSegment(conn, seg);
+    else if (conn.phase === "resetting") this.onResettingSegment(conn, seg);
   }
 
   /** A segment of a connection not yet spliced: buffer its bytes, acknowledge, look for the request head. */
@@ -280,7 +348,6 @@ export class ControlPlane {
     conn.requestTimer = undefined;
     parsed.clientIp = conn.client.ip;
     conn.request = parsed;
-    conn.info = this.policy.parse ? this.policy.parse(parsed) : parsed;
     this.dispatch(conn);
   }
 
@@ -296,12 +363,20 @@ export class ControlPlane {
   // Server side: choose, connect, fail over
 
   private dispatch(conn: Connection): void {
-    const candidates = this.servers.filter((s) => s.up && !conn.tried.has(s.index));
+    const policy = this.policy;
+    if (conn.policy !== policy) {
+      // First dispatch, or the policy was swapped since the request was parsed.
+      conn.policy = policy;
+      conn.info = policy.parse ? policy.parse(conn.request!) : conn.request;
+    }
+    this.pool.refresh();
+    // Up, weight above 0 (weight 0 = quiesced or being removed) and not tried yet for this request.
+    const candidates = this.servers.filter((s) => this.pool.usable(s.index) && !conn.tried.has(s.index));
     this.env.charge("policy_select");
-    const pick = candidates.length > 0 ? this.policy.select(conn.info, candidates, this.ctx) : null;
+    const pick = candidates.length > 0 ? policy.select(conn.info, candidates, this.ctx) : null;
     if (!pick) return this.refuse(conn, "no_server");
-    if (!candidates.includes(pick as ServerState)) throw new Error(`policy ${this.policy.name} selected '${pick.name}', which is not one of the candidates it was given`);
-    const server = this.cfg.servers[pick.index];
+    if (!candidates.includes(pick as ServerState)) throw new Error(`policy ${policy.name} selected '${pick.name}', which is not one of the candidates it was given`);
+    const server = this.pool.server(pick.index);
     conn.tried.add(pick.index);
     const localPort = this.allocatePort(conn, server);
     if (localPort === null) {
@@ -309,7 +384,7 @@ export class ControlPlane {
       return this.refuse(conn, "table_full");
     }
     this.env.charge("connect");
-    const leg: ServerLeg = { server, localPort, isn: conn.clientIsn, synTries: 0 };
+    const leg: ServerLeg = { server, localPort, isn: conn.clientIsn, synTries: 0, synSentPs: this.env.now(), policy };
     conn.leg = leg;
     conn.phase = "connecting";
     this.byServer.set(serverKey(server.ipU32, server.tcpPort, localPort), conn);
@@ -359,12 +434,17 @@ export class ControlPlane {
     this.failOver(conn, "no_answer");
   }
 
-  private failOver(conn: Connection, reason: "no_answer" | "reset"): void {
+  /**
+   * The connect to the leg's server failed: try another server. The failed server is marked down
+   * (`serverFailed`) unless it is down already (then its other connections are being handled).
+   */
+  private failOver(conn: Connection, reason: "no_answer" | "reset", serverFailed = true): void {
     const leg = conn.leg!;
     this.counters.failovers++;
     this.releaseLeg(conn);
-    this.post(leg.server, conn, { outcome: "failed", reason });
-    this.dispatch(conn);
+    if (serverFailed) this.pool.connectFailed(leg.server.index);
+    this.post(leg, conn, { outcome: "failed", reason });
+    if (conn.phase === "connecting") this.dispatch(conn);
   }
 
   private onServerSegment(msg: RingMessage, seg: ParsedSegment): void {
@@ -401,6 +481,8 @@ export class ControlPlane {
     leg.timer?.cancel();
     leg.timer = undefined;
     const s = leg.server;
+    // Karn: only an answer to the first SYN is a clean sample of the server's response time.
+    if (leg.synTries === 0) this.pool.observeResponseTime(s.index, this.env.now() - leg.synSentPs);
     const serverTs = conn.ts && synAck.ts ? synAck.ts.val : null;
     if (conn.ts && !synAck.ts) this.counters.timestampMismatches++;
     const serverWscale = conn.clientWscale !== null && synAck.wscale !== undefined ? Math.min(synAck.wscale, MAX_WSCALE) : null;
@@ -429,7 +511,7 @@ export class ControlPlane {
         seq: seqAdd(leg.isn, 1), flags: "R", win: 0, ipId: this.nextIpId(),
       });
       this.releaseLeg(conn);
-      this.post(s, conn, { outcome: "failed", reason: "table_full" });
+      this.post(leg, conn, { outcome: "failed", reason: "table_full" });
       return this.refuse(conn, "table_full");
     }
     conn.phase = "spliced";
@@ -439,11 +521,12 @@ export class ControlPlane {
     this.byEntry.set(installed.rev, conn);
     this.spliced.add(conn);
     conn.activity = { sig: "0,0,0,0", sincePs: this.env.now() };
+    conn.splicedAtPs = this.env.now();
     this.counters.spliced++;
     const view = this.servers[s.index];
     view.activeConnections++;
     view.totalConnections++;
-    this.post(s, conn, { outcome: "spliced" });
+    this.post(leg, conn, { outcome: "spliced" });
     this.replayRequest(conn, leg, synAck, serverTs, windows.serverReads);
     this.armIdleScan();
   }
@@ -498,6 +581,7 @@ export class ControlPlane {
     if (!replay || conn.fwd === undefined || (conn.phase !== "spliced" && conn.phase !== "closing")) return;
     replay.timer = undefined;
     const fwd = this.env.tables.read(conn.fwd);
+    this.noteAnswer(conn, this.env.tables.read(conn.rev!));
     if (!fwd || fwd.packets > 0 || fwd.lastSeen !== 0 || fwd.finSeen || fwd.rstSeen) return; // any client segment through the splice
     replay.tries++;
     this.counters.replayRetransmits += replay.segments.length;
@@ -526,11 +610,41 @@ export class ControlPlane {
   private removeSplice(conn: Connection, idle: boolean): void {
     if (conn.phase === "closed") return;
     this.env.charge("teardown");
-    if (conn.fwd !== undefined) this.env.tables.remove(conn.fwd);
+    this.unsplice(conn);
     this.counters.teardowns++;
     if (idle) this.counters.idleTeardowns++;
-    if (conn.leg) this.servers[conn.leg.server.index].activeConnections--;
     this.forget(conn);
+  }
+
+  /**
+   * Remove both entries of the splice and tell the policy that placed it (done hook) what the flow table
+   * counted: the server -> client entry's PACKETS (segments with payload) and the splice's lifetime.
+   */
+  private unsplice(conn: Connection): void {
+    if (conn.fwd === undefined) return;
+    const rev = this.env.tables.read(conn.rev!);
+    this.env.tables.remove(conn.fwd);
+    this.byEntry.delete(conn.fwd);
+    this.byEntry.delete(conn.rev!);
+    this.spliced.delete(conn);
+    conn.fwd = undefined;
+    conn.rev = undefined;
+    conn.replay?.timer?.cancel();
+    conn.replay = undefined;
+    const leg = conn.leg;
+    if (!leg) return;
+    const view = this.servers[leg.server.index];
+    view.activeConnections--;
+    const result: ConnectionResult = { responsePackets: rev?.packets ?? 0, durationPs: this.env.now() - conn.splicedAtPs };
+    if (leg.policy === this.policy && conn.request) leg.policy.done?.(view, conn.request, result);
+  }
+
+  /** A response byte went to the client: the request can no longer be replayed elsewhere, so let it go. */
+  private noteAnswer(conn: Connection, rev: { packets: number } | null): void {
+    if (!rev || rev.packets === 0 || conn.requestReleased) return;
+    conn.requestReleased = true;
+    conn.rx = new ReceiveBuffer(conn.rx.next, 0); // keeps `next`, drops the bytes
+    if (conn.replay) conn.replay.segments = [];
   }
 
   private armIdleScan(): void {
@@ -558,6 +672,7 @@ export class ControlPlane {
         this.forget(conn); // someone else removed the entries
         continue;
       }
+      this.noteAnswer(conn, r);
       const sig = `${f.packets},${f.lastSeen},${r.packets},${r.lastSeen}`;
       if (sig !== conn.activity.sig) conn.activity = { sig, sincePs: now };
       else if (now - conn.activity.sincePs >= this.cfg.limits.idleTimeoutPs) this.removeSplice(conn, true);
@@ -615,25 +730,140 @@ export class ControlPlane {
     leg.timer = undefined;
     this.byServer.delete(serverKey(leg.server.ipU32, leg.server.tcpPort, leg.localPort));
     conn.leg = undefined;
+    this.finishRemovalIfIdle(leg.server.index);
   }
 
   /** Drop every trace of the connection in the CP (not in the flow table). */
   private forget(conn: Connection): void {
     if (conn.phase === "closed") return;
-    for (const t of [conn.requestTimer, conn.lingerTimer, conn.leg?.timer, conn.replay?.timer]) t?.cancel();
+    for (const t of [conn.requestTimer, conn.lingerTimer, conn.leg?.timer, conn.replay?.timer, conn.probe?.timer]) t?.cancel();
+    const server = conn.leg?.server.index;
     if (conn.leg) this.byServer.delete(serverKey(conn.leg.server.ipU32, conn.leg.server.tcpPort, conn.leg.localPort));
     if (conn.fwd !== undefined) this.byEntry.delete(conn.fwd);
     if (conn.rev !== undefined) this.byEntry.delete(conn.rev);
     this.spliced.delete(conn);
     this.byClient.delete(conn.clientKey);
     conn.phase = "closed";
+    if (server !== undefined) this.finishRemovalIfIdle(server);
+  }
+
+  /** A server being removed leaves the pool once no connection has a leg to it. */
+  private finishRemovalIfIdle(index: number): boolean {
+    if (!this.pool.isRemoving(index)) return false;
+    for (const c of this.byClient.values()) if (c.leg?.server.index === index) return false;
+    this.pool.finishRemoval(index);
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // A server went down: dispatch its unanswered connections again, reset the others
+
+  /**
+   * Every connection with a leg to the server: one still connecting fails over at once (no waiting for
+   * SYN retries); a spliced one is dispatched again when nothing was answered yet (dispatchAgain), else
+   * reset. Connections already closing are left to finish.
+   */
+  private onServerDown(index: number): void {
+    for (const conn of [...this.byClient.values()]) {
+      if (conn.leg?.server.index !== index) continue;
+      if (conn.phase === "connecting") this.failOver(conn, "no_answer", false);
+      else if (conn.phase === "spliced") this.dispatchAgain(conn);
+    }
+  }
+
+  /**
+   * A spliced connection whose server went down. It can go to another server exactly when the client
+   * has seen nothing of this server and the CP holds everything the client sent:
+   *   - the server -> client entry's PACKETS is 0 (the data plane counts only segments with payload) and it
+   *     carried no FIN or RST: not one response byte reached the client, so the client's sequence space
+   *     for the server's bytes is still at our cookie ISN + 1;
+   *   - the client -> server entry's PACKETS is 0: every byte the client sent is in our receive buffer
+   *     (a client FIN through the splice is at rx.next, and is replayed too);
+   *   - the method is idempotent (RFC 9110 9.2.2), or pool.redispatchNonIdempotent says to retry anyway.
+   * Then: remove both entries, pick another server with the policy, connect, and on its SYN-ACK install a
+   * new splice (new server-side deltas; the client-side ones are unchanged) and replay the buffered bytes.
+   * Otherwise the client is reset (resetClient). A client that reset already is simply forgotten.
+   */
+  private dispatchAgain(conn: Connection): void {
+    const leg = conn.leg!;
+    const fwd = this.env.tables.read(conn.fwd!);
+    const rev = this.env.tables.read(conn.rev!);
+    if (!fwd || !rev) return this.forget(conn); // someone else removed the entries
+    const unsafeMethod = !IDEMPOTENT.has(conn.request!.method) && !this.pool.options.redispatchNonIdempotent;
+    const replayable = rev.packets === 0 && !rev.finSeen && !rev.rstSeen && fwd.packets === 0 && !conn.requestReleased;
+    if (fwd.rstSeen) {
+      this.unsplice(conn);
+      return this.forget(conn);
+    }
+    if (!replayable || unsafeMethod) {
+      if (replayable) this.counters.crashResetsUnsafeMethod++;
+      return this.resetClient(conn);
+    }
+    // The client may have seen the old server's TSvals (on its pure ACKs) run ahead of what we last sent:
+    // at most one tick per ms since the splice (RFC 7323 5.4), so move our clock past that (PAWS).
+    const elapsedMs = Math.ceil((this.env.now() - conn.splicedAtPs) / PS_PER_MS);
+    conn.lastTsToClient = seqAdd(conn.lastTsToClient, elapsedMs + 1);
+    this.unsplice(conn);
+    this.releaseLeg(conn);
+    if (fwd.finSeen) conn.clientFin = true;
+    conn.finFwd = false;
+    conn.finRev = false;
+    conn.reset = false;
+    conn.tried.add(leg.server.index);
+    conn.phase = "connecting";
+    this.counters.redispatched++;
+    this.dispatch(conn);
+  }
+
+  /**
+   * The client had response bytes (or sent bytes we do not hold): its connection cannot be saved. The CP
+   * does not know the client's RCV.NXT, so it sends an ACK probe with an old sequence number, which the
+   * client must answer with an ACK (RFC 9293 3.10.7.4); that ACK reaches the CP (the entries are gone) and
+   * gets <SEQ=SEG.ACK><CTL=RST>, which the client accepts (an exact match, RFC 5961 3.2). Probes are
+   * repeated on the replay schedule; after the last the state is dropped.
+   */
+  private resetClient(conn: Connection): void {
+    this.counters.crashResets++;
+    const elapsedMs = Math.ceil((this.env.now() - conn.splicedAtPs) / PS_PER_MS);
+    conn.lastTsToClient = seqAdd(conn.lastTsToClient, elapsedMs + 1);
+    this.unsplice(conn);
+    conn.phase = "resetting";
+    conn.lingerTimer?.cancel();
+    conn.lingerTimer = undefined;
+    conn.probe = { tries: 0 };
+    this.sendProbe(conn);
+  }
+
+  private sendProbe(conn: Connection): void {
+    const probe = conn.probe!;
+    this.sendToClient(conn, "A", undefined, undefined, conn.isnToClient);
+    probe.timer = this.env.setTimer(this.cfg.tcp.replayRtoPs * 2 ** probe.tries, () => {
+      this.env.charge("timer");
+      probe.timer = undefined;
+      if (conn.phase !== "resetting") return;
+      if (probe.tries >= this.cfg.tcp.maxReplayRetries) return this.forget(conn);
+      probe.tries++;
+      this.sendProbe(conn);
+    });
+  }
+
+  private onResettingSegment(conn: Connection, seg: ParsedSegment): void {
+    if (has(seg, "R")) return this.forget(conn);
+    if (!has(seg, "A")) return;
+    const c = conn.client;
+    this.send(c.switchPort, {
+      srcMac: this.cfg.portMacs[c.switchPort], dstMac: c.mac, saddr: this.cfg.vip, daddr: c.ip, sport: c.service, dport: c.port,
+      seq: seg.ack, flags: "R", win: 0, ipId: this.nextIpId(),
+    });
+    this.forget(conn);
   }
 
   // ------------------------------------------------------------------------------------------------
   // Helpers
 
-  private post(server: ResolvedServer, conn: Connection, result: DispatchOutcome): void {
-    if (this.policy.post && conn.request) this.policy.post(this.servers[server.index], conn.request, result);
+  /** The post hook of the policy that chose the leg's server, unless that policy was swapped out. */
+  private post(leg: ServerLeg, conn: Connection, result: DispatchOutcome): void {
+    if (leg.policy === this.policy && leg.policy.post && conn.request) leg.policy.post(this.servers[leg.server.index], conn.request, result);
   }
 
   private clientFlowKey(conn: Connection): FlowKey {
@@ -656,7 +886,7 @@ export class ControlPlane {
   }
 
   /** A segment to the client from VIP:service at our next sequence number, acknowledging what we hold. */
-  private sendToClient(conn: Connection, flags: string, payload?: Uint8Array, ack?: number): void {
+  private sendToClient(conn: Connection, flags: string, payload?: Uint8Array, ack?: number, seq?: number): void {
     let ts: { val: number; ecr: number } | undefined;
     if (conn.ts) {
       const now = this.tsClock();
@@ -666,7 +896,7 @@ export class ControlPlane {
     const c = conn.client;
     this.send(c.switchPort, {
       srcMac: this.cfg.portMacs[c.switchPort], dstMac: c.mac, saddr: this.cfg.vip, daddr: c.ip, sport: c.service, dport: c.port,
-      seq: conn.sndNxt, ack: ack ?? seqAdd(conn.rx.next, conn.clientFin ? 1 : 0), flags,
+      seq: seq ?? conn.sndNxt, ack: ack ?? seqAdd(conn.rx.next, conn.clientFin ? 1 : 0), flags,
       win: conn.rx.window >> (conn.clientWscale !== null ? this.cfg.tcp.wscale : 0), options: dataOptions(ts), payload, ipId: this.nextIpId(),
     });
   }

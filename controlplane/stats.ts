@@ -1,5 +1,6 @@
 // What the control plane counts: every SYN, cookie, connection, request, splice, refusal (by reason),
-// retry, failover, teardown and timeout, so the CLI and reports show them by name.
+// retry, failover, teardown and timeout, the pool's signals and markings, and what a server crash cost,
+// so the CLI and reports show them by name.
 
 /** Why a connection was refused, with what the client gets. */
 export const REFUSAL = {
@@ -46,6 +47,24 @@ export interface CpStats {
   timestampMismatches: number;
   /** The server's MSS is below what the client was told: client segments may exceed it. */
   mssMismatches: number;
+  /** Alive signals taken from servers (controlplane/pool). */
+  aliveSignals: number;
+  /** Registrations or alive signals from an address that is not in the pool (ignored). */
+  unknownPoolSignals: number;
+  /** Times a server was marked down (missed alive signals, failed connect, or by hand). */
+  serversMarkedDown: number;
+  /** Times a server came back up (then in slow start). */
+  serversBackUp: number;
+  /** Connections to a server that went down, with no response byte yet, dispatched to another server. */
+  redispatched: number;
+  /**
+   * Connections to a server that went down that could not be dispatched again (response bytes had
+   * reached the client, the client had sent bytes through the splice, or the method is not idempotent):
+   * reset towards the client.
+   */
+  crashResets: number;
+  /** Of crashResets, those kept from another server only because the method is not idempotent (RFC 9110 9.2.2). */
+  crashResetsUnsafeMethod: number;
   /** Connections in the CP's table now (before the splice, spliced, lingering). */
   activeConnections: number;
 }
@@ -55,6 +74,8 @@ export function emptyStats(): CpStats {
     messages: 0, syns: 0, cookiesSent: 0, cookiesRejected: 0, connections: 0, requests: 0, spliced: 0,
     refusals: Object.fromEntries(Object.keys(REFUSAL).map((k) => [k, 0])) as Record<RefusalReason, number>,
     serverSynRetries: 0, failovers: 0, replayRetransmits: 0, teardowns: 0, idleTeardowns: 0, timeouts: 0,
-    tableFull: 0, badSegments: 0, straySegments: 0, timestampMismatches: 0, mssMismatches: 0, activeConnections: 0,
+    tableFull: 0, badSegments: 0, straySegments: 0, timestampMismatches: 0, mssMismatches: 0,
+    aliveSignals: 0, unknownPoolSignals: 0, serversMarkedDown: 0, serversBackUp: 0, redispatched: 0, crashResets: 0, crashResetsUnsafeMethod: 0,
+    activeConnections: 0,
   };
 }
