@@ -157,7 +157,7 @@ export class ControlPlane {
   }
 
   stats(): CpStats {
-    return { ...this.counters, refusals: { ...this.counters.refusals }, activeConnections: this.byClient.size };
+    return { ...this.counters, refusals: { ...this.counters.refusals }, poolEvents: [...this.counters.poolEvents], activeConnections: this.byClient.size };
   }
 
   /** The pool as policies see it (weights brought up to date). */

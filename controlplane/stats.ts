@@ -14,6 +14,16 @@ export const REFUSAL = {
 
 export type RefusalReason = keyof typeof REFUSAL;
 
+/** A server marked down or back up, with when and why (the most recent POOL_EVENTS_KEPT are kept). */
+export interface PoolEvent {
+  atPs: number;
+  server: string;
+  event: "down" | "up";
+  reason?: "missed_alive" | "connect_failed" | "manual";
+}
+
+export const POOL_EVENTS_KEPT = 64;
+
 export interface CpStats {
   /** Ring messages handled. */
   messages: number;
@@ -65,6 +75,8 @@ export interface CpStats {
   crashResets: number;
   /** Of crashResets, those kept from another server only because the method is not idempotent (RFC 9110 9.2.2). */
   crashResetsUnsafeMethod: number;
+  /** The latest servers marked down or back up (at most POOL_EVENTS_KEPT). */
+  poolEvents: PoolEvent[];
   /** Connections in the CP's table now (before the splice, spliced, lingering). */
   activeConnections: number;
 }
@@ -76,6 +88,6 @@ export function emptyStats(): CpStats {
     serverSynRetries: 0, failovers: 0, replayRetransmits: 0, teardowns: 0, idleTeardowns: 0, timeouts: 0,
     tableFull: 0, badSegments: 0, straySegments: 0, timestampMismatches: 0, mssMismatches: 0,
     aliveSignals: 0, unknownPoolSignals: 0, serversMarkedDown: 0, serversBackUp: 0, redispatched: 0, crashResets: 0, crashResetsUnsafeMethod: 0,
-    activeConnections: 0,
+    poolEvents: [], activeConnections: 0,
   };
 }

@@ -9,7 +9,7 @@ import type { CpTimer } from "../env.js";
 import type { CpOp } from "../costs.js";
 import type { ServerView } from "../policies/policy.js";
 import { resolvePoolOptions, resolveServer, type CpPoolOptions, type ResolvedServer, type ServerConfig } from "../config.js";
-import type { CpStats } from "../stats.js";
+import { POOL_EVENTS_KEPT, type CpStats, type PoolEvent } from "../stats.js";
 import type { AliveSignal, Registration, ServerAddress } from "./messages.js";
 import { slowStartWeight } from "./slow-start.js";
 
@@ -327,6 +327,7 @@ export class ServerPool {
     m.downReason = reason;
     m.downCount++;
     this.counters.serversMarkedDown++;
+    if (reason !== "removed") this.log({ atPs: this.env.now(), server: m.view.name, event: "down", reason });
     this.armCheck();
     this.events.down(m.view, reason);
   }
@@ -337,7 +338,14 @@ export class ServerPool {
     m.upSincePs = this.env.now();
     m.view.weight = this.effectiveWeight(m, this.env.now());
     this.counters.serversBackUp++;
+    this.log({ atPs: this.env.now(), server: m.view.name, event: "up" });
     this.armCheck();
+  }
+
+  private log(e: PoolEvent): void {
+    const events = this.counters.poolEvents;
+    events.push(e);
+    if (events.length > POOL_EVENTS_KEPT) events.splice(0, events.length - POOL_EVENTS_KEPT);
   }
 
   /** One timer, at the earliest deadline of a monitored server that is up. */

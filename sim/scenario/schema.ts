@@ -62,6 +62,15 @@ export const ScenarioSchema = z.strictObject({
       per_kb_us: nonNegative.default(0.5),
     }).default({ capacity_mb: 16, hit_us: 20, miss_us: 1000, per_kb_us: 0.5 }),
     link: LinkSchema.default({ gbps: 1, delay_us: 10, loss: 0, queue_kb: 512 }),
+    /** Pool agents (sim/world/pool-agent.ts): alive-signal interval, signals missed before a server is down. */
+    alive_ms: z.number().positive().default(100),
+    missed_alive: positiveInt.default(3),
+    /** A server back up ramps to its weight over this long. */
+    slow_start_ms: nonNegative.default(1000),
+    /** Largest share of a server link's bandwidth its control messages may use; the agent stretches its interval beyond. */
+    control_share: z.number().positive().max(1).default(0.01),
+    /** Servers (by index, 0-based) that crash at a time: they stop answering anything. */
+    crash: z.array(z.strictObject({ server: z.number().int().nonnegative(), at_ms: nonNegative })).default([]),
   }),
   files: z.strictObject({
     count: positiveInt,
@@ -79,6 +88,9 @@ export const ScenarioSchema = z.strictObject({
   if (s.servers.weights && s.servers.weights.length !== s.servers.count) {
     ctx.addIssue({ code: "custom", path: ["servers", "weights"], message: `has ${s.servers.weights.length} entries for ${s.servers.count} servers` });
   }
+  s.servers.crash.forEach((c, i) => {
+    if (c.server >= s.servers.count) ctx.addIssue({ code: "custom", path: ["servers", "crash", i, "server"], message: `is ${c.server}: servers are numbered 0..${s.servers.count - 1}` });
+  });
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

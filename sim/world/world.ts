@@ -22,6 +22,7 @@ import { NpChip } from "../chip/np.js";
 import { chipTiming } from "../timing/costs.js";
 import type { Scenario } from "../scenario/schema.js";
 import { cdf, percentile, round, type SimResult } from "../report/result.js";
+import { startPoolAgents } from "./pool-agent.js";
 
 export const CLIENT_PORT = 0;
 export const SERVER_PORT = 1;
@@ -168,6 +169,14 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     },
   }, env, policy);
   chip.attachCp({ onMessages: (msgs) => { for (const m of msgs) cp.onMessage(m); } });
+
+  // ---- Server pool (sim/world/pool-agent.ts): an agent per server sends alive signals out of band to the
+  // CP's pool; the scenario's crashes silence servers. ----
+  startPoolAgents({
+    sched, scenario: sc, cp, toCp: (delayPs, fn) => void env.setTimer(delayPs, fn),
+    servers: servers.map((http) => ({ http, link: members[SERVER_PORT].get(macKey(http.host.mac, 0))!.link })),
+  });
+  // ---- end of the server pool block ----
 
   // Clients on port 0, and the workload driver with a request budget.
   const clients: HttpClient[] = [];

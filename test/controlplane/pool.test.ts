@@ -89,6 +89,10 @@ describe("pool: alive signals and crash detection", () => {
     expect([1000, 1100, 1100.5, 1200, 1800, 2599, 2600].map((ms) => seen.get(ms))).toEqual([0.25, 0.25, 0.5, 0.5, 2, 4, 4]);
     expect([states.get(1800), states.get(2599)]).toEqual(["slow_start", "up"]);
     expect(t.counters).toMatchObject({ serversMarkedDown: 1, serversBackUp: 1 });
+    expect(t.counters.poolEvents).toEqual([
+      { atPs: 300 * MS, server: "a", event: "down", reason: "missed_alive" },
+      { atPs: 1000 * MS, server: "a", event: "up" },
+    ]);
   });
 
   it("follows the interval a server announces when it paces itself (no false alarm)", () => {
