@@ -272,6 +272,24 @@ describe("pool in the CP: teardown and the runtime API", () => {
     expect(api.stats(b.cp).servers.map((s) => `${s.name}:${s.state}`)).toEqual(["s1:removed", "s2:removing", "s3:slow_start"]);
   });
 
+  it("sends new connections to a server added at run time, and none to one set down by hand", async () => {
+    const b = await bench({}, scripted("z", "last").policy);
+    const s3 = api.addServer(b.cp, { name: "s3", ip: "10.1.0.13", mac: "aa:bb:cc:00:01:03", port: 2, tcpPort: 8080, weight: 2 });
+    expect(s3).toMatchObject({ index: 2, weight: 2 / 16, configuredWeight: 2 });
+    b.deliver(0, fromClient({ seq: ISN, flags: "S", options: SYN_OPTIONS }, 40001));
+    const cookie = b.take(0)[0].tcp!.seq;
+    b.deliver(0, fromClient({ seq: ISN + 1, ack: cookie + 1, flags: "PA", payload: REQUEST }, 40001));
+    const syn = single(b.take(2), "SYN to s3");
+    expect(syn.ipv4!.dst).toBe("10.1.0.13");
+    expect(syn.eth!.dst).toBe("aa:bb:cc:00:01:03");
+    expect(api.setServerUp(b.cp, "s3", false)).toMatchObject({ up: false, weight: 0 });
+    // Its connect in progress failed over to s2 (the last candidate left), at once.
+    expect(single(b.take(2), "SYN to s2").ipv4!.dst).toBe(SERVERS[1].ip);
+    expect(api.pool(b.cp)[2]).toMatchObject({ state: "down", downReason: "manual" });
+    b.advance(60_000 * MS);
+    expect(api.pool(b.cp)[2].state).toBe("down"); // down by hand: only setServerUp brings it back
+  });
+
   it("swaps the policy: new connections use the new one, the old is shut down, spliced ones are untouched", async () => {
     const a = scripted("a", "first");
     const z = scripted("z", "last");
