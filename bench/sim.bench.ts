@@ -98,7 +98,7 @@ for (const bytes of [64, 1500]) {
 
 // Host speed: simulated packets per host second, median of several runs of the full 8-ME chip.
 const speeds: number[] = [];
-for (let i = 0; i < 3; i++) speeds.push((await run(64, [4, 4], 60_000)).hostPps);
+for (let i = 0; i < 3; i++) speeds.push((await run(64, [4, 4], Number(process.env.SPEED_PACKETS ?? 60_000))).hostPps);
 console.log(`host speed: ${median(speeds).toFixed(0)} simulated packets per host second (median of 3, 64 B spliced, 4+4 MEs)`);
 figures.push({ name: "host speed, spliced forwarding", value: Math.round(median(speeds)), unit: "simulated packets/host s" });
 console.log(`wrote ${writeResult("sim", figures, details)}`);
