@@ -33,6 +33,8 @@ export interface SimResult {
   cp_utilization: number;
   connections: number;
   cp_packets_per_connection: number;
+  /** Spoofed SYNs the scenario's attack sent. */
+  spoofed_syns: number;
   /** CP wake-ups for ring messages (one per message without batching) and the largest batch. */
   cp_batches: number;
   cp_max_batch: number;

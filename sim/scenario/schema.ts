@@ -72,6 +72,13 @@ export const ScenarioSchema = z.strictObject({
     /** Servers (by index, 0-based) that crash at a time: they stop answering anything. */
     crash: z.array(z.strictObject({ server: z.number().int().nonnegative(), at_ms: nonNegative })).default([]),
   }),
+  /** Hostile traffic alongside the clients. */
+  attack: z.strictObject({
+    /** Spoofed SYNs per second to the VIP on the client port (random sources that never answer). */
+    syn_flood_per_s: nonNegative.default(0),
+    start_ms: nonNegative.default(0),
+    stop_ms: nonNegative.optional(),
+  }).default({ syn_flood_per_s: 0, start_ms: 0 }),
   files: z.strictObject({
     count: positiveInt,
     zipf_alpha: nonNegative.default(1),

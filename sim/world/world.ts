@@ -17,6 +17,7 @@ import { HttpServer } from "../http/server.js";
 import { Workload } from "../workload/workload.js";
 import { exponential } from "../workload/distributions.js";
 import { Random } from "../np/random.js";
+import { packet } from "../packet/builder.js";
 import { PcapWriter } from "../capture/pcap.js";
 import { NpChip } from "../chip/np.js";
 import { chipTiming } from "../timing/costs.js";
@@ -228,6 +229,27 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     sched.after(0, arrive);
   }
 
+  // A SYN flood: spoofed sources on the client port, Poisson arrivals; their SYN-ACKs go nowhere.
+  const flood = sc.attack;
+  let floodSyns = 0;
+  if (flood.syn_flood_per_s > 0) {
+    const frng = new Random(seed ^ 0xf100d);
+    const gapPs = PS_PER_S / flood.syn_flood_per_s;
+    const stopPs = (flood.stop_ms ?? sc.duration_ms) * PS_PER_MS;
+    const spoofed = () => {
+      if (finished >= total || sched.now >= stopPs) return;
+      const a = frng.u32();
+      chip.receive(CLIENT_PORT, packet()
+        .eth({ src: `02:66:${[a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].map((b) => b.toString(16).padStart(2, "0")).join(":")}`, dst: PORT_MACS[CLIENT_PORT] })
+        .ipv4({ src: `100.${64 + ((a >>> 24) & 63)}.${(a >>> 16) & 255}.${(a >>> 8) & 255}`, dst: sc.switch.vip, ttl: 64 })
+        .tcp({ sport: 1024 + (frng.u32() % 60000), dport: sc.switch.service_port, seq: frng.u32(), flags: "S", win: 64240, options: [{ kind: "mss", value: 1460 }] })
+        .build());
+      floodSyns++;
+      sched.after(Math.max(1, Math.round(exponential(frng, gapPs))), spoofed);
+    };
+    sched.at(flood.start_ms * PS_PER_MS, spoofed);
+  }
+
   // Run until every request finished or the time limit; bounded in events as a guard.
   const limitPs = sc.duration_ms * PS_PER_MS;
   const maxEvents = 200_000_000;
@@ -272,6 +294,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     cp_utilization: round(endPs ? Math.min(1, snap.cpBusyPs / endPs) : 0, 4),
     connections: cpStats.spliced,
     cp_packets_per_connection: round(cpStats.spliced ? snap.cpMessages / cpStats.spliced : 0, 3),
+    spoofed_syns: floodSyns,
     cp_batches: snap.cpBatches,
     cp_max_batch: snap.cpMaxBatch,
     drops,
