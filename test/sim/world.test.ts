@@ -87,6 +87,16 @@ describe("npswitch sim", () => {
     }
   });
 
+  it("refuses a policy block with an unknown parameter or an impossible value, naming it", async () => {
+    const profile = loadProfile().profile;
+    const sc = smallScenario(10);
+    sc.policy = { name: "lard", params: { tLo: 3 } };
+    await expect(runWorld({ firmware, profile, scenario: sc })).rejects.toThrow(/^policy lard: unknown parameter 'tLo' \(known: .*tLow.*\)$/);
+    sc.policy = { name: "maglev", params: { tableSize: 65536 } };
+    await expect(runWorld({ firmware, profile, scenario: sc })).rejects.toThrow(/policy maglev: parameter tableSize: .*prime/);
+    await expect(runWorld({ firmware, profile, scenario: smallScenario(10), policy: "fastest" })).rejects.toThrow(/^unknown policy 'fastest' \(have: .*least-connections.*\)$/);
+  });
+
   it("names a bad scenario field and a missing image", () => {
     const bad = join(work, "bad.yaml");
     writeFileSync(bad, "name: bad\nclients: {count: 0, requests: 5}\nservers: {count: 2}\nfiles: {count: 10}\n");
