@@ -101,6 +101,8 @@ interface Connection {
   rev?: number;
   finFwd: boolean;
   finRev: boolean;
+  /** Counted in its server's activeConnections (from the splice to both FINs, an RST or removal). */
+  countedActive?: boolean;
   reset: boolean;
   /** Counters of both entries at the last idle scan and since when they are unchanged. */
   activity: { sig: string; sincePs: number };
@@ -526,6 +528,7 @@ export class ControlPlane {
     const view = this.servers[s.index];
     view.activeConnections++;
     view.totalConnections++;
+    conn.countedActive = true;
     this.post(leg, conn, { outcome: "spliced" });
     this.replayRequest(conn, leg, synAck, serverTs, windows.serverReads);
     this.armIdleScan();
@@ -600,6 +603,7 @@ export class ControlPlane {
     else conn.finRev = true;
     if (!((conn.finFwd && conn.finRev) || conn.reset) || conn.lingerTimer) return;
     conn.phase = "closing";
+    this.endActive(conn); // LVS: a finished connection is inactive while its entries linger
     conn.lingerTimer = this.env.setTimer(this.cfg.limits.lingerPs, () => {
       this.env.charge("timer");
       conn.lingerTimer = undefined;
@@ -634,9 +638,16 @@ export class ControlPlane {
     const leg = conn.leg;
     if (!leg) return;
     const view = this.servers[leg.server.index];
-    view.activeConnections--;
+    this.endActive(conn);
     const result: ConnectionResult = { responsePackets: rev?.packets ?? 0, durationPs: this.env.now() - conn.splicedAtPs };
     if (leg.policy === this.policy && conn.request) leg.policy.done?.(view, conn.request, result);
+  }
+
+  /** The connection no longer counts in its server's activeConnections (at FINs/RST, or removal). */
+  private endActive(conn: Connection): void {
+    if (!conn.countedActive || !conn.leg) return;
+    conn.countedActive = false;
+    this.servers[conn.leg.server.index].activeConnections--;
   }
 
   /** A response byte went to the client: the request can no longer be replayed elsewhere, so let it go. */

