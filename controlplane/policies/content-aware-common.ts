@@ -4,15 +4,9 @@ import type { HttpRequest } from "../http/request.js";
 import type { ServerView } from "./policy.js";
 import { PolicyConfigError } from "./policy.js";
 
-/** murmur3's fmix32 finaliser: a bijection on 32-bit words with full avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from "../../toolchain/abi/hash.js";
+
+export { fmix32 };
 
 /** The accepting servers (weight > 0: a quiesced server takes no new work) in pool order; O(n) when already in order, as the CP passes them. */
 export function acceptingInPoolOrder(servers: readonly ServerView[]): ServerView[] {

@@ -2,15 +2,10 @@
 // configured pool changes, and a lookup that steps past owners that cannot take the connection now.
 import type { PolicyContext, ServerView } from "./policy.js";
 
-/** MurmurHash3's 32-bit finalizer: every input bit moves every output bit (keys that are CRCs or addresses). */
-export function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+/** MurmurHash3's 32-bit finalizer over keys that are CRCs or addresses (toolchain/abi/hash.ts). */
+import { fmix32 as mix32 } from "../../toolchain/abi/hash.js";
+
+export { mix32 };
 
 /** FNV-1a over the UTF-16 code units of `s` from basis `seed`, then mixed. */
 export function hashName(s: string, seed: number): number {

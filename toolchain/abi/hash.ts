@@ -11,7 +11,11 @@ export function npHash(a: number, b: number, c: number): number {
   let h = mixWord(0x9747b28c, a);
   h = mixWord(h, b);
   h = mixWord(h, c);
-  h ^= 12;
+  return fmix32(h ^ 12);
+}
+
+/** MurmurHash3's fmix32 finaliser: a bijection on 32-bit words in which every input bit moves every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
