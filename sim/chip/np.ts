@@ -7,7 +7,7 @@ import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, COUNTER, VERDICT, fieldOffset
 import type { Scheduler } from "../engine/scheduler.js";
 import { createNpMemory, npImports } from "../np/imports.js";
 import { Rings } from "../np/rings.js";
-import { decodeMessage, reasonName, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, COUNTERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
+import { decodeMessage, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, COUNTERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
 import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";
@@ -19,7 +19,7 @@ const BUFFER_SIZE = CAPACITIES.BUFFER_SIZE.value;
 const MAX_REASONS = CAPACITIES.MAX_REASONS.value;
 const DESC = fieldOffsets(PACKET_DESC);
 const D = (n: string) => DESC.get(n)!.offset;
-const D_BUF = D("BUF"), D_LEN = D("LEN"), D_IN_PORT = D("IN_PORT"), D_OUT_PORT = D("OUT_PORT"), D_REASON = D("REASON"), D_FLOW = D("FLOW");
+const D_BUF = D("BUF"), D_LEN = D("LEN"), D_IN_PORT = D("IN_PORT"), D_OUT_PORT = D("OUT_PORT"), D_FLOW = D("FLOW");
 const V = (n: string) => VERDICT.members.findIndex((m) => m.name === n);
 const V_DROP = V("DROP"), V_FORWARD = V("FORWARD"), V_TO_CP = V("TO_CP"), V_NEXT = V("NEXT");
 const RING_TO_CP = Rings.id("TO_CP");
@@ -383,6 +383,4 @@ export class NpChip {
   buffersInUse(): number {
     return MAX_BUFFERS - this.freeBuffers.length;
   }
-
-  reasonName = reasonName;
 }
