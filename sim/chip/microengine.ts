@@ -18,6 +18,12 @@ interface Thread {
   ops: number[];
   pc: number;
   done: ((t: number) => void) | null;
+  /** When the read the thread waits for completes. */
+  readyAt: number;
+  /** Event handlers made once per thread, so the hot path allocates no closures. */
+  onSuspend: () => void;
+  onReady: () => void;
+  onFinish: () => void;
 }
 
 export interface MeStats {
@@ -49,7 +55,15 @@ export class Microengine {
     /** Takes the next packet of this ME's stage (running it functionally), or null when there is none. */
     private readonly fetch: () => MeJob | null,
   ) {
-    this.threads = Array.from({ length: threads }, () => ({ state: IDLE, ops: [], pc: 0, done: null }));
+    this.threads = Array.from({ length: threads }, (_, t) => {
+      const th: Thread = {
+        state: IDLE, ops: [], pc: 0, done: null, readyAt: 0,
+        onSuspend: () => this.suspend(t),
+        onReady: () => this.resume(t),
+        onFinish: () => this.finish(t),
+      };
+      return th;
+    });
   }
 
   /** New work may be waiting for this ME's stage. */
@@ -105,27 +119,31 @@ export class Microengine {
       if ((flags & 1) === 0) {
         this.busyPs += at - start;
         this.lastAccount = at;
-        this.scheduler.at(at, () => this.suspend(t, ready));
+        th.readyAt = ready;
+        this.scheduler.post(at, th.onSuspend);
         return;
       }
     }
     this.busyPs += at - start;
     this.lastAccount = at;
-    this.scheduler.at(at, () => this.finish(t));
+    this.scheduler.post(at, th.onFinish);
   }
 
-  private suspend(t: number, readyAt: number): void {
+  private suspend(t: number): void {
     const th = this.threads[t];
     th.state = WAITING;
     this.waiting++;
     this.running = -1;
-    this.scheduler.at(readyAt, () => {
-      this.waiting--;
-      th.state = READY;
-      this.ready.push(t);
-      if (this.running < 0) this.dispatch(this.scheduler.now);
-    });
+    this.scheduler.post(th.readyAt, th.onReady);
     this.dispatch(this.scheduler.now);
+  }
+
+  /** Thread t's read completed: it is ready to run again. */
+  private resume(t: number): void {
+    this.waiting--;
+    this.threads[t].state = READY;
+    this.ready.push(t);
+    if (this.running < 0) this.dispatch(this.scheduler.now);
   }
 
   private finish(t: number): void {
