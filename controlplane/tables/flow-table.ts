@@ -1,13 +1,13 @@
 // Host side of the data plane's flow table (toolchain/abi/layout.ts FLOW_ENTRY) over the shared memory bytes:
 // the same set-associative placement as dataplane/lib/flow-table.ts, so the DP finds what the CP installs.
-import { CAPACITIES, FLOW_ENTRY, FLOW_STATE, FLAGS, NO_FLOW, REGIONS, fieldOffsets } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, FLOW_ENTRY, FLOW_STATE, FLAGS, NO_FLOW, region, fieldOffsets } from "../../toolchain/abi/layout.js";
 import { decodeStruct, encodeStruct, enumValue, type StructValue } from "../../toolchain/abi/codec.js";
 import { npHash } from "../../toolchain/abi/hash.js";
 
 const MAX_FLOWS = CAPACITIES.MAX_FLOWS.value;
 const FLOW_WAYS = CAPACITIES.FLOW_WAYS.value;
 const BUCKETS = MAX_FLOWS / FLOW_WAYS;
-const FLOWS_BASE = REGIONS.find((r) => r.name === "FLOWS")!.base;
+const FLOWS_BASE = region("FLOWS").base;
 const FIELD = fieldOffsets(FLOW_ENTRY);
 const at = (name: string) => FIELD.get(name)!.offset;
 const STATE_OFFSET = at("STATE");

@@ -1,6 +1,6 @@
 // TablesAdapter over the NP's shared memory bytes (the FLOWS region the images probe), using the host flow
 // table (flow-table.ts) for placement, so what the CP installs is exactly what classify/splice find.
-import { CAPACITIES, FLOW_ENTRY, REGIONS, fieldOffsets } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, FLOW_ENTRY, region, fieldOffsets } from "../../toolchain/abi/layout.js";
 import {
   FlowTableFullError, flowBucket, installSplice, lookupFlow, readFlow, removeFlow, type FlowEntryView, type FlowKey,
 } from "./flow-table.js";
@@ -8,7 +8,7 @@ import type { InstallResult, SpliceEntries, TablesAdapter } from "./adapter.js";
 
 const MAX_FLOWS = CAPACITIES.MAX_FLOWS.value;
 const FLOW_WAYS = CAPACITIES.FLOW_WAYS.value;
-const FLOWS_BASE = REGIONS.find((r) => r.name === "FLOWS")!.base;
+const FLOWS_BASE = region("FLOWS").base;
 const STATE_OFFSET = fieldOffsets(FLOW_ENTRY).get("STATE")!.offset;
 const STATE_FREE = 0;
 

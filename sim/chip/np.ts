@@ -3,11 +3,11 @@
 // the control processor, and the CP core. Packets run to completion in Wasm when a thread picks
 // them up; their timing comes from the instrumented trace; their effects (transmit, next stage,
 // CP message) happen when the thread finishes.
-import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, COUNTER, VERDICT, fieldOffsets } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, NO_FLOW, PACKET_DESC, VERDICT, fieldOffsets } from "../../toolchain/abi/layout.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import { createNpMemory, npImports } from "../np/imports.js";
 import { Rings } from "../np/rings.js";
-import { decodeMessage, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, COUNTERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
+import { countTrap, decodeMessage, readCounters, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
 import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";
@@ -16,7 +16,6 @@ import { Microengine, type MeStats } from "./microengine.js";
 
 const MAX_BUFFERS = CAPACITIES.MAX_BUFFERS.value;
 const BUFFER_SIZE = CAPACITIES.BUFFER_SIZE.value;
-const MAX_REASONS = CAPACITIES.MAX_REASONS.value;
 const DESC = fieldOffsets(PACKET_DESC);
 const D = (n: string) => DESC.get(n)!.offset;
 const D_BUF = D("BUF"), D_LEN = D("LEN"), D_IN_PORT = D("IN_PORT"), D_OUT_PORT = D("OUT_PORT"), D_FLOW = D("FLOW");
@@ -239,8 +238,7 @@ export class NpChip {
     this.rings.inFlight -= messages.length;
     if (trapped) {
       this.stats.traps++;
-      const at = COUNTERS_BASE + 4 * REASON.members.findIndex((m) => m.name === "TRAP");
-      v.setUint32(at, v.getUint32(at, true) + 1, true);
+      countTrap(v);
       this.freeBuffers.push(index);
       return;
     }
@@ -356,18 +354,13 @@ export class NpChip {
   /** Counters the DP keeps in COUNTERS plus the chip's own drops, by name. */
   dropCounts(): Record<string, number> {
     const out: Record<string, number> = {};
-    REASON.members.forEach((m, i) => {
-      const n = this.view.getUint32(COUNTERS_BASE + 4 * i, true);
-      if (n && m.name !== "NONE") out[m.name] = n;
-    });
+    for (const [name, n] of Object.entries(readCounters(this.view).reasons)) if (n && name !== "NONE") out[name] = n;
     for (const [k, n] of Object.entries(this.chipDrops)) out[k] = n;
     return out;
   }
 
   events(): Record<string, number> {
-    const out: Record<string, number> = {};
-    COUNTER.members.forEach((m, i) => (out[m.name] = this.view.getUint32(COUNTERS_BASE + 4 * (MAX_REASONS + i), true)));
-    return out;
+    return readCounters(this.view).events;
   }
 
   snapshot(): ChipStats {

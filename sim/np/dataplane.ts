@@ -1,7 +1,7 @@
 // Functional model of the NP data plane: runs the exact image bytes on one shared memory, packet by
 // packet (classify, then splice when classify says NEXT), with buffers, descriptors and rings.
 import {
-  CAPACITIES, CONFIG, COUNTER, NO_FLOW, PACKET_DESC, REASON, REGIONS, RING_MSG, VERDICT, MSG_TYPE, fieldOffsets,
+  region, CAPACITIES, CONFIG, COUNTER, NO_FLOW, PACKET_DESC, REASON, RING_MSG, VERDICT, MSG_TYPE, fieldOffsets,
 } from "../../toolchain/abi/layout.js";
 import { decodeStruct, encodeStruct, type StructValue } from "../../toolchain/abi/codec.js";
 import { ip4ToU32, macBytes, type Ip4, type Mac } from "../packet/addr.js";
@@ -80,11 +80,6 @@ interface LoadedImage {
   process: (desc: number) => number;
 }
 
-const region = (name: string) => {
-  const r = REGIONS.find((x) => x.name === name);
-  if (!r) throw new Error(`layout has no region ${name}`);
-  return r;
-};
 export const CONFIG_BASE = region("CONFIG").base;
 export const COUNTERS_BASE = region("COUNTERS").base;
 export const DESCRIPTORS_BASE = region("DESCRIPTORS").base;
@@ -206,7 +201,7 @@ export class Dataplane {
     let verdict: Verdict = trap ? "DROP" : verdictName(raw);
     let reason: string | undefined;
     if (trap) {
-      this.bumpReason(REASON_TRAP);
+      countTrap(new DataView(this.memory.buffer));
       const dv = new DataView(this.memory.buffer);
       dv.setUint16(descAddr + DESC_OFF("REASON"), REASON_TRAP, true);
       desc.REASON = REASON_TRAP;
@@ -242,23 +237,27 @@ export class Dataplane {
 
   /** Counters by name from the declaration: drop reasons and events. */
   counters(): { reasons: Record<string, number>; events: Record<string, number> } {
-    const dv = new DataView(this.memory.buffer);
-    const reasons: Record<string, number> = {};
-    const events: Record<string, number> = {};
-    REASON.members.forEach((m, i) => (reasons[m.name] = dv.getUint32(COUNTERS_BASE + 4 * i, true)));
-    COUNTER.members.forEach((m, i) => (events[m.name] = dv.getUint32(COUNTERS_BASE + 4 * (MAX_REASONS + i), true)));
-    return { reasons, events };
+    return readCounters(new DataView(this.memory.buffer));
   }
 
   resetCounters(): void {
     this.memoryBytes().fill(0, COUNTERS_BASE, COUNTERS_BASE + region("COUNTERS").size);
   }
+}
 
-  private bumpReason(reason: number): void {
-    const dv = new DataView(this.memory.buffer);
-    const at = COUNTERS_BASE + 4 * reason;
-    dv.setUint32(at, (dv.getUint32(at, true) + 1) >>> 0, true);
-  }
+/** The data plane's counters in COUNTERS, by name from the declaration: drop reasons and events. */
+export function readCounters(dv: DataView): { reasons: Record<string, number>; events: Record<string, number> } {
+  const reasons: Record<string, number> = {};
+  const events: Record<string, number> = {};
+  REASON.members.forEach((m, i) => (reasons[m.name] = dv.getUint32(COUNTERS_BASE + 4 * i, true)));
+  COUNTER.members.forEach((m, i) => (events[m.name] = dv.getUint32(COUNTERS_BASE + 4 * (MAX_REASONS + i), true)));
+  return { reasons, events };
+}
+
+/** A trap is counted by the host under REASON_TRAP, beside the reasons the images count themselves. */
+export function countTrap(dv: DataView): void {
+  const at = COUNTERS_BASE + 4 * REASON_TRAP;
+  dv.setUint32(at, (dv.getUint32(at, true) + 1) >>> 0, true);
 }
 
 export function decodeMessage(ring: number, bytes: Uint8Array): RingMessage {

@@ -15,7 +15,7 @@
 // Costs are charged once at the start of each straight-line region (function body, loop body, if
 // arm), so a branch out of the middle of a region over-counts the rest of that region.
 import binaryen from "binaryen";
-import { REGIONS } from "../../toolchain/abi/layout.js";
+import { region } from "../../toolchain/abi/layout.js";
 
 export interface TimingCosts {
   aluCycles: number;
@@ -28,7 +28,6 @@ export interface TimingCosts {
   localLatencyCycles: number;
 }
 
-const region = (name: string) => REGIONS.find((r) => r.name === name)!;
 /** A direct-mapped filter of the lines this packet touched (64 entries), then the records. */
 const FILTER_BASE = region("SIM_TRACE").base;
 const FILTER_ENTRIES = 64;

@@ -310,6 +310,13 @@ export const FLAGS: { prefix: string; doc: string; bits: { name: string; text: s
 
 export const NO_FLOW = 0xffff_ffff;
 
+/** The memory-map region named `name`; throws when the declaration has none. */
+export function region(name: string): RegionDecl {
+  const r = REGIONS.find((x) => x.name === name);
+  if (!r) throw new Error(`layout has no region ${name}`);
+  return r;
+}
+
 /** Byte offset of every field of a struct, at natural alignment; throws on overlap or overflow. */
 export function fieldOffsets(s: StructDecl): Map<string, { offset: number; kind: FieldKind }> {
   const out = new Map<string, { offset: number; kind: FieldKind }>();

@@ -7,7 +7,7 @@ import asc from "assemblyscript/asc";
 import binaryen from "binaryen";
 import { MEMORY_IMPORT } from "../abi/abi.js";
 import { renameMemoryImport } from "./rename-memory-import.js";
-import { CAPACITIES, MEMORY_PAGES, REGIONS } from "../abi/layout.js";
+import { CAPACITIES, MEMORY_PAGES, region } from "../abi/layout.js";
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const DATAPLANE_DIR = join(PROJECT_ROOT, "dataplane");
@@ -28,9 +28,9 @@ export function listImages(dataplaneDir = DATAPLANE_DIR): string[] {
 
 /** Where image number `slot` keeps its static data in the shared memory. */
 export function imageDataBase(slot: number): number {
-  const region = REGIONS.find((r) => r.name === "IMAGE_DATA")!;
+  const slots = region("IMAGE_DATA");
   if (slot < 0 || slot >= CAPACITIES.MAX_IMAGES.value) throw new Error(`image slot ${slot} out of range 0..${CAPACITIES.MAX_IMAGES.value - 1}`);
-  return region.base + slot * CAPACITIES.IMAGE_SLOT_SIZE.value;
+  return slots.base + slot * CAPACITIES.IMAGE_SLOT_SIZE.value;
 }
 
 export interface CompileOptions {
