@@ -13,6 +13,8 @@ export type Verdict = "DROP" | "FORWARD" | "TO_CP" | "NEXT" | "INVALID";
 export interface ImageBytes {
   name: string;
   wasm: Uint8Array;
+  /** The wasm already compiled (saves compiling it again for each fresh data plane). */
+  module?: WebAssembly.Module;
 }
 
 export interface DataplaneOptions {
@@ -127,9 +129,9 @@ export class Dataplane {
     const rings = opts.rings instanceof Rings ? opts.rings : new Rings(opts.rings ?? {});
     const dp = new Dataplane(memory, rings, opts);
     const imports = npImports(memory, { rings, clock: opts.clock ?? (() => dp.time), ctxSwap: opts.ctxSwap });
-    for (const { name, wasm } of images) {
+    for (const { name, wasm, module: compiled } of images) {
       if (dp.images.has(name)) throw new Error(`dataplane: image ${name} given twice`);
-      const module = await WebAssembly.compile(wasm as BufferSource);
+      const module = compiled ?? (await WebAssembly.compile(wasm as BufferSource));
       const instance = await WebAssembly.instantiate(module, imports);
       const { init, process } = instance.exports as Record<string, unknown>;
       if (typeof init !== "function" || typeof process !== "function") throw new Error(`dataplane: image ${name} does not export init() and process(desc)`);

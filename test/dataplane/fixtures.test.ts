@@ -1,25 +1,12 @@
-// Runs every packet fixture in test/dataplane/fixtures/*.fixtures.ts against the real images,
-// each on a fresh data plane (new memory, counters and tables).
+// Runs every packet fixture (sim/np/fixtures/*.fixtures.ts) against the real images, each on a fresh
+// data plane (new memory, counters and tables); then the device's self-test over the same list.
 import { describe, expect, it } from "vitest";
-import { readdirSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { join } from "node:path";
-import { loadDataplane } from "../../sim/np/load.js";
-import { runFixture, type Fixture } from "./fixture.js";
+import { loadDataplane, compiledImages } from "../../sim/np/load.js";
+import { runFixture } from "../../sim/np/fixtures/fixture.js";
+import { FIXTURE_SUITES, selfTest } from "../../sim/np/fixtures/index.js";
 
-const dir = fileURLToPath(new URL("./fixtures/", import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith(".fixtures.ts")).sort();
-
-const suites: { file: string; fixtures: Fixture[] }[] = [];
-for (const file of files) {
-  const mod = (await import(pathToFileURL(join(dir, file)).href)) as { fixtures?: Fixture[]; default?: Fixture[] };
-  const fixtures = mod.fixtures ?? mod.default;
-  if (!Array.isArray(fixtures)) throw new Error(`${file}: export 'fixtures' (Fixture[]) or a default Fixture[]`);
-  suites.push({ file, fixtures });
-}
-
-for (const { file, fixtures } of suites) {
-  describe(file, () => {
+for (const { name, fixtures } of FIXTURE_SUITES) {
+  describe(`${name} fixtures`, () => {
     it("has unique descriptions", () => {
       const seen = new Set<string>();
       for (const f of fixtures) {
@@ -34,3 +21,20 @@ for (const { file, fixtures } of suites) {
     }
   });
 }
+
+describe("self-test (what a device runs before swapping an image in)", () => {
+  it("passes every fixture on the built images", async () => {
+    const report = await selfTest(await compiledImages());
+    expect(report.failed).toEqual([]);
+    expect(report.passed).toBe(FIXTURE_SUITES.reduce((n, s) => n + s.fixtures.length, 0));
+  });
+
+  it("reports the fixtures an image fails: splice swapped for classify forwards nothing", async () => {
+    const images = await compiledImages();
+    const classify = images.find((i) => i.name === "classify")!;
+    const report = await selfTest([classify, { name: "splice", wasm: classify.wasm }]);
+    expect(report.ok).toBe(false);
+    expect(report.failed.some((f) => f.suite === "splice")).toBe(true);
+    expect(report.failed.every((f) => f.problems.length > 0)).toBe(true);
+  });
+});

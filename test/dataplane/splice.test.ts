@@ -7,8 +7,8 @@ import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, REGIONS } from "../../toolcha
 import { encodeStruct, decodeStruct } from "../../toolchain/abi/codec.js";
 import { installSplice, readFlow, removeFlow } from "../../controlplane/tables/flow-table.js";
 import type { TcpOption } from "../../sim/packet/builder.js";
-import { CLIENT_PORT, DEFAULT_CONFIG, SERVER_PORT, compareFrames } from "./fixture.js";
-import { FWD_INDEX, REV_INDEX, SPLICE, fromClient, fromServer, splice, toClient, toServer, type Segment } from "./splice-model.js";
+import { CLIENT_PORT, DEFAULT_CONFIG, SERVER_PORT, compareFrames } from "../../sim/np/fixtures/fixture.js";
+import { FWD_INDEX, REV_INDEX, SPLICE, fromClient, fromServer, splice, toClient, toServer, type Segment } from "../../sim/np/fixtures/splice-model.js";
 
 const base = (name: string) => REGIONS.find((r) => r.name === name)!.base;
 const reasonId = (name: string) => REASON.members.findIndex((m) => m.name === name);

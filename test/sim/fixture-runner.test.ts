@@ -9,7 +9,7 @@ import { Random } from "../../sim/np/random.js";
 import { packet } from "../../sim/packet/builder.js";
 import { decode } from "../../sim/packet/decode.js";
 import { fixChecksums, mutate, MUTATIONS, tcpOffsets } from "../../sim/packet/mutate.js";
-import { compareFrames, fieldAt, maskBytes, runFixture, type Fixture } from "../dataplane/fixture.js";
+import { compareFrames, fieldAt, maskBytes, runFixture, type Fixture } from "../../sim/np/fixtures/fixture.js";
 
 const PROBES = join(PROJECT_ROOT, "test/dataplane/probes");
 let images: ImageBytes[];
