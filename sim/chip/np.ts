@@ -29,6 +29,11 @@ export interface ChipImage {
   mes: number[];
 }
 
+/** An image instrumented and compiled for the chip (NpChip.compile). */
+export interface CompiledImage extends ChipImage {
+  module: WebAssembly.Module;
+}
+
 /** What the chip asks of the control processor it hosts. */
 export interface CpCore {
   /** Messages from the data plane, in ring order, at the time the CP core starts on them. */
@@ -124,6 +129,7 @@ export class NpChip {
   private cpCycles = 0;
   private cpOutbox: { port: number; frame: Uint8Array }[] = [];
   private cp: CpCore | null = null;
+  private imports: WebAssembly.Imports | null = null;
   private readonly stats: ChipStats;
   private readonly chipDrops: Record<string, number> = {};
 
@@ -140,27 +146,55 @@ export class NpChip {
   /** Instrument and instantiate every image on the MEs the manifest assigns it; call init(). */
   static async create(opts: ChipOptions): Promise<NpChip> {
     const chip = new NpChip(opts, new Map());
-    const imports = npImports(chip.memory, { rings: chip.rings, clock: () => chip.timestamp() });
+    chip.imports = npImports(chip.memory, { rings: chip.rings, clock: () => chip.timestamp() });
     const t = opts.timing;
+    const compiled = await NpChip.compile(opts.images, t);
     for (const [index, name] of opts.pipeline.entries()) {
-      const img = opts.images.find((i) => i.name === name);
+      const img = compiled.find((i) => i.name === name);
       if (!img) throw new Error(`pipeline stage ${name} has no image`);
       if (img.mes.length === 0) throw new Error(`image ${name} is assigned no microengine`);
-      const module = await WebAssembly.compile(instrumentImage(img.wasm, t.costs) as BufferSource);
-      const insts: Instance[] = [];
       const stage: Stage = { name, index, queue: [], mes: [], packets: 0, cycles: 0, waits: 0 };
       for (const [k, meId] of img.mes.entries()) {
-        const inst = await WebAssembly.instantiate(module, imports);
-        const e = inst.exports as Record<string, () => number>;
-        (e.init as () => void)();
-        insts.push({ process: e.process as (d: number) => number, reset: e[TIMING_EXPORTS.reset], cycles: e[TIMING_EXPORTS.cycles], records: e[TIMING_EXPORTS.records] });
         stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, () => chip.fetch(stage, k)));
       }
-      chip.instances.set(name, insts);
       chip.stages.push(stage);
     }
+    chip.swapImages(compiled);
     writeSwitchConfig(chip.bytes, opts.config);
     return chip;
+  }
+
+  /** Instrument and compile images (nothing is instantiated: swapImages does that, synchronously). */
+  static async compile(images: ChipImage[], timing: ChipTiming): Promise<CompiledImage[]> {
+    return Promise.all(images.map(async (img) => ({ ...img, module: await WebAssembly.compile(instrumentImage(img.wasm, timing.costs) as BufferSource) })));
+  }
+
+  /**
+   * Load `images` on the stages' microengines now, between two packets: each is instantiated on the
+   * chip's memory (its static data written to its slot), init() runs, and the next packet any thread
+   * takes runs the new code. The shared memory — flow tables, counters, buffers, queued packets — is
+   * untouched. Every stage needs an image with as many MEs as it has now. Synchronous on purpose:
+   * no packet can run between the first and the last image being replaced.
+   */
+  swapImages(images: CompiledImage[]): void {
+    const next = new Map<string, Instance[]>();
+    for (const stage of this.stages) {
+      const img = images.find((i) => i.name === stage.name);
+      if (!img) throw new Error(`pipeline stage ${stage.name} has no image`);
+      if (img.mes.length !== stage.mes.length) throw new Error(`image ${img.name} runs on ${img.mes.length} microengines, the stage has ${stage.mes.length}`);
+      next.set(stage.name, img.mes.map(() => {
+        const inst = new WebAssembly.Instance(img.module, this.imports!);
+        const e = inst.exports as Record<string, () => number>;
+        (e.init as () => void)();
+        return { process: e.process as (d: number) => number, reset: e[TIMING_EXPORTS.reset], cycles: e[TIMING_EXPORTS.cycles], records: e[TIMING_EXPORTS.records] };
+      }));
+    }
+    for (const [name, insts] of next) this.instances.set(name, insts);
+  }
+
+  /** Stage names in pipeline order with their microengine counts. */
+  stageShape(): { name: string; mes: number }[] {
+    return this.stages.map((s) => ({ name: s.name, mes: s.mes.length }));
   }
 
   /** Attach the control processor program that receives TO_CP messages. */

@@ -1,11 +1,8 @@
 // A simulated world: the NP chip running a firmware image with the control-plane program on its
 // CP core, simulated clients on switch port 0 and servers on port 1, each host on its own link,
 // driven by a scenario. Deterministic: same firmware, scenario and seed, same result and captures.
-import { ControlPlane, type CpConfig } from "../../controlplane/cp.js";
-import type { CpEnv } from "../../controlplane/env.js";
-import { cpCycles } from "../../controlplane/costs.js";
+import type { CpConfig } from "../../controlplane/cp.js";
 import { createPolicy } from "../../controlplane/policies/index.js";
-import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
 import type { FirmwareImage } from "../../toolchain/image/format.js";
 import type { Profile } from "../../toolchain/target/profile.js";
 import { NpswitchError } from "../../toolchain/errors.js";
@@ -19,7 +16,8 @@ import { exponential } from "../workload/distributions.js";
 import { Random } from "../np/random.js";
 import { packet } from "../packet/builder.js";
 import { PcapWriter } from "../capture/pcap.js";
-import { NpChip } from "../chip/np.js";
+import type { NpChip } from "../chip/np.js";
+import { createSwitch } from "../chip/switch.js";
 import { chipTiming } from "../timing/costs.js";
 import type { Scenario } from "../scenario/schema.js";
 import { cdf, percentile, round, type SimResult } from "../report/result.js";
@@ -65,20 +63,6 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
   const policyName = o.policy ?? sc.policy.name;
   const timing = chipTiming(o.profile);
   const sched = new Scheduler();
-  const m = o.firmware.manifest;
-
-  // Microengines per stage: the manifest's assignment, or the scenario's override.
-  const images = m.images.map((img) => ({ name: img.name, wasm: o.firmware.payloads.get(img.name)!, mes: img.mes }));
-  if (sc.switch.mes) {
-    let next = 0;
-    for (const stage of m.pipeline) {
-      const n = sc.switch.mes[stage];
-      if (n === undefined) throw new NpswitchError(`scenario ${sc.name}: field switch.mes: no count for stage '${stage}' (stages: ${m.pipeline.join(", ")})`);
-      images.find((i) => i.name === stage)!.mes = Array.from({ length: n }, (_, k) => next + k);
-      next += n;
-    }
-    if (next > timing.meCount) throw new NpswitchError(`scenario ${sc.name}: field switch.mes: ${next} microengines, the target has ${timing.meCount}`);
-  }
 
   // Ports: each switch port reaches its hosts directly by destination MAC.
   const members: Map<number, PortMember>[] = [new Map(), new Map()];
@@ -102,11 +86,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     }
     member.link.send(0, frame);
   };
-  const config = { vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS };
-  const chip = await NpChip.create({
-    timing, images, pipeline: m.pipeline, scheduler: sched, config, transmit, stageQueue: sc.switch.stage_queue,
-    cpBatching: sc.switch.cp.batching, cpWakeupCycles: cpCycles("wakeup"),
-  });
+  let chip!: NpChip;
   const ingress = (port: number) => ({
     receive: (frame: Uint8Array) => {
       captures?.[port]?.add(sched.now, frame);
@@ -144,32 +124,28 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     serverConfigs.push({ name: `server${i}`, ip, mac: mac(1, i), port: SERVER_PORT, tcpPort: 80, weight: sc.servers.weights?.[i] ?? 1 });
   }
 
-  // The control plane on the CP core: ring messages (in batches) and timers are CP work that
-  // occupies the core for the cycles it charges; frames it sends leave when that work ends.
-  const env: CpEnv = {
-    now: () => sched.now,
-    send: (port, frame) => chip.cpSend(port, frame),
-    tables: new SharedMemoryTables(chip.memory),
-    setTimer: (delayPs, fn) => sched.after(delayPs, () => chip.runOnCp(fn)),
-    charge: (op, units = 1) => chip.chargeCp(cpCycles(op, units)),
-    frame: (msg) => chip.frameOf(msg.desc),
-    freeBuffer: (desc) => chip.freeDesc(desc),
-  };
+  // The switch: the chip with the control-plane program on its CP core (sim/chip/switch.ts).
   let policy;
   try {
     policy = createPolicy(policyName, policyName === sc.policy.name ? sc.policy.params : {});
   } catch (e) {
     throw new NpswitchError(`${(e as Error).message}`);
   }
-  const cp = new ControlPlane({
-    vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS,
-    servers: serverConfigs, synCookieSecret: `npswitch-sim-${seed}`,
-    limits: {
-      maxHeaderBytes: sc.switch.cp.max_header_bytes, requestTimeoutPs: sc.switch.cp.request_timeout_ms * PS_PER_MS,
-      idleTimeoutPs: sc.switch.cp.idle_timeout_ms * PS_PER_MS, lingerPs: sc.switch.cp.linger_ms * PS_PER_MS,
+  const sw = await createSwitch({
+    firmware: o.firmware, timing, sched, transmit, policy,
+    mes: sc.switch.mes ? { counts: sc.switch.mes, origin: `scenario ${sc.name}: field switch.mes` } : undefined,
+    stageQueue: sc.switch.stage_queue, cpBatching: sc.switch.cp.batching,
+    cp: {
+      vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS,
+      servers: serverConfigs, synCookieSecret: `npswitch-sim-${seed}`,
+      limits: {
+        maxHeaderBytes: sc.switch.cp.max_header_bytes, requestTimeoutPs: sc.switch.cp.request_timeout_ms * PS_PER_MS,
+        idleTimeoutPs: sc.switch.cp.idle_timeout_ms * PS_PER_MS, lingerPs: sc.switch.cp.linger_ms * PS_PER_MS,
+      },
     },
-  }, env, policy);
-  chip.attachCp({ onMessages: (msgs) => { for (const m of msgs) cp.onMessage(m); } });
+  });
+  chip = sw.chip;
+  const { cp, env } = sw;
 
   // ---- Server pool (sim/world/pool-agent.ts): an agent per server sends alive signals out of band to the
   // CP's pool; the scenario's crashes silence servers. ----

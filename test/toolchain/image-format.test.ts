@@ -17,7 +17,7 @@ const keyB = loadSigningKey(join(dir, "b.pem"));
 const payload = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 function manifest(): Manifest {
   return {
-    format: "npfw/1", abi: 1,
+    format: "npfw/1", abi: 1, layout: "0".repeat(64),
     target: { name: "ixp2400", origin: "builtin:ixp2400", sha256: "0".repeat(64), controlStoreInstructions: 4096, microengines: 8 },
     pipeline: ["only"],
     signing: { keyId: keyA.keyId, dev: false },

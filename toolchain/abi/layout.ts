@@ -2,6 +2,7 @@
 // packet descriptors, flow-table entries, ring messages, verdicts, drop reasons and counters.
 // dataplane/lib/layout.ts is generated from this file (npm run gen:layout) and a test checks it is
 // current; the TypeScript codecs (toolchain/abi/codec.ts) read these declarations directly.
+import { createHash } from "node:crypto";
 
 /**
  * Field kinds. Numbers (u8/u16/u32) are little-endian host values, as Wasm stores them.
@@ -330,4 +331,19 @@ export function fieldOffsets(s: StructDecl): Map<string, { offset: number; kind:
   }
   if (at > s.size) throw new Error(`layout: struct ${s.prefix} needs ${at} bytes but declares ${s.size}`);
   return out;
+}
+
+/**
+ * Fingerprint of everything a running image shares with the control plane and the next image: the
+ * memory map, the structs, the enums and flags and the capacities. Two images with the same
+ * fingerprint read the same tables the same way, so a device can swap one for the other and keep its
+ * spliced connections. Doc text is left out: rewording a comment changes nothing in memory.
+ */
+export function layoutFingerprint(): string {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(strip)
+      : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "doc" && k !== "text").map(([k, x]) => [k, strip(x)]))
+        : v;
+  const decl = { MEMORY_PAGES, CAPACITIES, REGIONS, STRUCTS, ENUMS, FLAGS, NO_FLOW };
+  return createHash("sha256").update(JSON.stringify(strip(decl))).digest("hex");
 }

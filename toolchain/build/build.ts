@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { ABI_VERSION } from "../abi/abi.js";
-import { CAPACITIES, MEMORY_PAGES } from "../abi/layout.js";
+import { CAPACITIES, MEMORY_PAGES, layoutFingerprint } from "../abi/layout.js";
 import { NpswitchError } from "../errors.js";
 import { writeFileAtomic } from "../fs-atomic.js";
 import { encodeFirmware, sha256Hex, type Manifest, type ManifestImage } from "../image/format.js";
@@ -101,6 +101,7 @@ export async function buildFirmware(opts: BuildOptions = {}): Promise<BuildResul
   const manifest: Manifest = {
     format: FIRMWARE_FORMAT,
     abi: ABI_VERSION,
+    layout: layoutFingerprint(),
     target: { name: profile.name, origin, sha256: profileSha, controlStoreInstructions: budget, microengines: profile.microengines.count.value },
     pipeline: pipeline.stages,
     signing: { keyId: key.keyId, dev: key.dev },

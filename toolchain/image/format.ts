@@ -38,6 +38,8 @@ export interface ManifestImage {
 export interface Manifest {
   format: string;
   abi: number;
+  /** Fingerprint of the shared memory layout (toolchain/abi/layout.ts layoutFingerprint): same value, same tables. */
+  layout: string;
   target: { name: string; origin: string; sha256: string; controlStoreInstructions: number; microengines: number };
   /** Pipeline order: a packet goes through these images in turn. */
   pipeline: string[];
@@ -136,6 +138,7 @@ function checkManifestShape(m: Manifest): void {
   if (typeof m !== "object" || m === null) bad("not an object");
   if (typeof m.format !== "string") bad("field format missing");
   if (typeof m.abi !== "number") bad("field abi missing");
+  if (typeof m.layout !== "string") bad("field layout missing");
   if (!m.target || typeof m.target.name !== "string" || typeof m.target.controlStoreInstructions !== "number") bad("field target missing or incomplete");
   if (!Array.isArray(m.images) || m.images.length === 0) bad("field images missing or empty");
   for (const [i, img] of m.images.entries()) {
