@@ -61,6 +61,8 @@ export interface ChipOptions {
   cpBatching?: boolean;
   /** Cycles of one CP wake-up (interrupt, context switch), paid per batch. */
   cpWakeupCycles?: number;
+  /** Keep every forwarded packet's NP latency for the report (default true; a long-running device says false). */
+  keepLatency?: boolean;
 }
 
 export interface ChipStats {
@@ -291,7 +293,7 @@ export class NpChip {
       const frame = this.bytes.slice(buf, buf + len);
       this.stats.txPackets++;
       this.stats.txBytes += len;
-      this.stats.latencyPs.push(this.opts.scheduler.now - this.rxTime[index]);
+      if (this.opts.keepLatency !== false) this.stats.latencyPs.push(this.opts.scheduler.now - this.rxTime[index]);
       this.freeBuffers.push(index);
       this.opts.transmit(port, frame);
       return;
@@ -405,6 +407,11 @@ export class NpChip {
       me: this.stages.flatMap((s) => s.mes.map((me) => ({ ...me.stats(now), stage: s.name }))),
       cycles: this.stages.map((s) => ({ stage: s.name, packets: s.packets, cycles: s.cycles, waits: s.waits })),
     };
+  }
+
+  /** Packets received and traps so far (cheap: no snapshot). */
+  counts(): { rx: number; traps: number } {
+    return { rx: this.stats.rxPackets, traps: this.stats.traps };
   }
 
   buffersInUse(): number {

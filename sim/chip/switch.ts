@@ -25,6 +25,7 @@ export interface SwitchOptions {
   mes?: { counts: Record<string, number>; origin: string };
   stageQueue?: number;
   cpBatching?: boolean;
+  keepLatency?: boolean;
 }
 
 export interface Switch {
@@ -53,7 +54,7 @@ export async function createSwitch(o: SwitchOptions): Promise<Switch> {
   const chip = await NpChip.create({
     timing: o.timing, images: chipImages(o.firmware, o.timing.meCount, o.mes), pipeline: o.firmware.manifest.pipeline, scheduler: o.sched,
     config: { vip: o.cp.vip, localIp: o.cp.localIp, servicePorts: o.cp.servicePorts, portMacs: o.cp.portMacs },
-    transmit: o.transmit, stageQueue: o.stageQueue, cpBatching: o.cpBatching, cpWakeupCycles: cpCycles("wakeup"),
+    transmit: o.transmit, stageQueue: o.stageQueue, cpBatching: o.cpBatching, cpWakeupCycles: cpCycles("wakeup"), keepLatency: o.keepLatency,
   });
   const env: CpEnv = {
     now: () => o.sched.now,

@@ -43,6 +43,11 @@ export class Scheduler {
     return this.heap.length;
   }
 
+  /** Time of the earliest pending event (possibly a cancelled one), or undefined when none. */
+  get nextAt(): Picos | undefined {
+    return this.heap[0]?.at;
+  }
+
   /** Run `fn` at absolute time `at` (not before now). */
   at(at: Picos, fn: () => void): Timer {
     if (!Number.isFinite(at)) throw new RangeError(`event time ${at} is not finite`);

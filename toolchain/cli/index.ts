@@ -6,11 +6,13 @@ import { registerKeygen } from "./keygen.js";
 import { registerVerify } from "./verify.js";
 import { registerSim } from "./sim.js";
 import { registerPolicies } from "./policies.js";
+import { registerDevice } from "./device.js";
+import { registerFlash } from "./flash.js";
 import { reportError } from "./output.js";
 import { toolchainVersions } from "../build/build.js";
 
 const program = new Command("npswitch")
-  .description("content-aware web switch firmware for IXP-style network processors: build, verify, inspect and simulate firmware images")
+  .description("content-aware web switch firmware for IXP-style network processors: build, verify, inspect and simulate firmware images, and flash them onto a running device")
   .version(toolchainVersions().npswitch)
   .showHelpAfterError("(run with --help for usage)");
 
@@ -20,5 +22,7 @@ registerInspect(program);
 registerVerify(program);
 registerSim(program);
 registerPolicies(program);
+registerDevice(program);
+registerFlash(program);
 
 program.parseAsync(process.argv).catch(reportError);

@@ -3,25 +3,12 @@ import type { Command } from "commander";
 import { NpswitchError } from "../errors.js";
 import { simulate } from "../../sim/run/simulate.js";
 import { DEFAULT_SCENARIO } from "../../sim/scenario/load.js";
-import { printJson } from "./output.js";
+import { printJson, progressBar } from "./output.js";
 
 function intOption(name: string) {
   return (v: string) => {
     if (!/^\d+$/.test(v)) throw new NpswitchError(`${name} must be a non-negative integer, got '${v}'`);
     return Number(v);
-  };
-}
-
-/** A one-line progress bar on a terminal's stderr; silent otherwise. */
-function progressBar(): ((f: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = -1;
-  return (f) => {
-    const pct = Math.floor(f * 100);
-    if (pct === last) return;
-    last = pct;
-    const width = 30, full = Math.round((pct / 100) * width);
-    process.stderr.write(`\r  simulating [${"#".repeat(full)}${" ".repeat(width - full)}] ${pct}%${pct >= 100 ? "\n" : ""}`);
   };
 }
 
@@ -44,7 +31,7 @@ Exit code 1 when a request failed or an image trapped.`)
     .action(async (image: string, opts: { scenario: string; seed?: number; policy?: string; target?: string; pcap?: string; report?: string; json?: boolean }) => {
       const out = await simulate({
         image, scenario: opts.scenario, seed: opts.seed, policy: opts.policy, target: opts.target,
-        pcapDir: opts.pcap, reportFile: opts.report, onProgress: opts.json ? undefined : progressBar(),
+        pcapDir: opts.pcap, reportFile: opts.report, onProgress: opts.json ? undefined : progressBar("simulating"),
       });
       for (const w of out.warnings) process.stderr.write(`npswitch: warning: ${w}\n`);
       const r = out.result;
