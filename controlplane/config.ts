@@ -55,6 +55,14 @@ export interface CpTcpOptions {
   idleScanPs?: number;
   /** Local ports on LOCAL_IP for server connections, inclusive. */
   ephemeralPorts: [number, number];
+  /** The first local port tried (default: the range's first); a device picks a random one at each start. */
+  firstPort?: number;
+  /**
+   * A local port is not used again towards the same server for this long after its connection ended:
+   * the server may hold the old connection in TIME_WAIT (Linux: 60 s), and a SYN that PAWS rejects is
+   * answered with an ACK instead of a SYN-ACK. 0 = no delay (the simulator's servers keep no TIME_WAIT).
+   */
+  portReuseDelayPs?: number;
 }
 
 /** How the pool watches its servers (controlplane/pool/pool.ts). */
@@ -182,6 +190,7 @@ export function resolveCpConfig(cfg: CpConfig): ResolvedConfig {
   const [lo, hi] = tcp.ephemeralPorts;
   int("tcp.ephemeralPorts[0]", lo, 1024, 65535);
   int("tcp.ephemeralPorts[1]", hi, lo, 65535);
+  if (tcp.firstPort !== undefined) int("tcp.firstPort", tcp.firstPort, lo, hi);
   const pool = resolvePoolOptions(cfg.pool);
   const secret = cfg.synCookieSecret;
   if ((typeof secret === "string" ? Buffer.byteLength(secret) : secret.length) < 8) fail("synCookieSecret", "is shorter than 8 bytes");

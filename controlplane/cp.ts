@@ -122,6 +122,8 @@ export class ControlPlane {
   private readonly spliced = new Set<Connection>();
   private idleTimer?: CpTimer;
   private portCursor: number;
+  /** When each (server, local port) was last released (only with tcp.portReuseDelayPs). */
+  private readonly portReleased = new Map<string, number>();
   private ipId = 0;
   /** Offset of our timestamp clock (1 ms ticks), from the secret: not guessable, but deterministic. */
   private readonly tsBase: number;
@@ -131,7 +133,7 @@ export class ControlPlane {
     this.cookies = new SynCookies(this.cfg.synCookieSecret, this.cfg.tcp.mss, this.cfg.tcp.wscale);
     const secret = typeof config.synCookieSecret === "string" ? new TextEncoder().encode(config.synCookieSecret) : config.synCookieSecret;
     this.tsBase = crc32(secret);
-    this.portCursor = this.cfg.tcp.ephemeralPorts[0];
+    this.portCursor = this.cfg.tcp.firstPort ?? this.cfg.tcp.ephemeralPorts[0];
     this.pool = new ServerPool(this.cfg.servers, this.cfg.pool, this.cfg.portMacs.length, env, this.counters, {
       down: (view) => this.onServerDown(view.index),
     });
@@ -340,7 +342,8 @@ export class ControlPlane {
     if (scan.kind === "garbage") return this.refuse(conn, "bad_request");
     if (scan.kind === "too_large") return this.refuse(conn, "header_too_large");
     if (scan.kind === "incomplete") {
-      if (conn.clientFin) this.refuse(conn, "bad_request");
+      // A FIN before any request byte is a client that gave up (wrk closing its idle connections), not a bad request.
+      if (conn.clientFin) this.refuse(conn, bytes.length === 0 ? "client_closed" : "bad_request");
       return;
     }
     const parsed = parseRequestHead(bytes.subarray(0, scan.headEnd), conn.hints);
@@ -400,7 +403,13 @@ export class ControlPlane {
     for (let tries = 0, scanned = 0; tries < PORT_TRIES && scanned <= hi - lo; scanned++) {
       const port = this.portCursor;
       this.portCursor = port >= hi ? lo : port + 1;
-      if (this.byServer.has(serverKey(server.ipU32, server.tcpPort, port))) continue;
+      const key = serverKey(server.ipU32, server.tcpPort, port);
+      if (this.byServer.has(key)) continue;
+      const released = this.portReleased.get(key);
+      if (released !== undefined) {
+        if (this.env.now() - released < (this.cfg.tcp.portReuseDelayPs ?? 0)) continue;
+        this.portReleased.delete(key);
+      }
       tries++;
       const rev: FlowKey = { saddr: server.ipU32, daddr: this.cfg.localIp, sport: server.tcpPort, dport: port };
       if (this.env.tables.canInstall({ fwd, rev })) return port;
@@ -739,7 +748,9 @@ export class ControlPlane {
     if (!leg) return;
     leg.timer?.cancel();
     leg.timer = undefined;
-    this.byServer.delete(serverKey(leg.server.ipU32, leg.server.tcpPort, leg.localPort));
+    const key = serverKey(leg.server.ipU32, leg.server.tcpPort, leg.localPort);
+    this.byServer.delete(key);
+    if (this.cfg.tcp.portReuseDelayPs) this.portReleased.set(key, this.env.now());
     conn.leg = undefined;
     this.finishRemovalIfIdle(leg.server.index);
   }

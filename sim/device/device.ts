@@ -4,7 +4,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import * as cpApi from "../../controlplane/api.js";
 import type { CpConfig } from "../../controlplane/cp.js";
 import { createPolicy } from "../../controlplane/policies/index.js";
@@ -73,6 +73,13 @@ export function cpConfigOf(cfg: DeviceConfig): CpConfig {
       idleTimeoutPs: cfg.cp.idle_timeout_ms * PS_PER_MS, lingerPs: cfg.cp.linger_ms * PS_PER_MS,
     },
     pool: { failTimeoutPs: cfg.cp.fail_timeout_ms * PS_PER_MS },
+    // LOCAL_IP is the device's own: the whole unprivileged range, from a random first port so that a
+    // restart does not meet its previous connections still in TIME_WAIT on the servers.
+    tcp: {
+      ephemeralPorts: cfg.cp.local_ports as [number, number],
+      firstPort: cfg.cp.local_ports[0] + randomInt(cfg.cp.local_ports[1] - cfg.cp.local_ports[0] + 1),
+      portReuseDelayPs: cfg.cp.port_reuse_s * 1000 * PS_PER_MS,
+    },
   };
 }
 

@@ -132,7 +132,7 @@ export class RealtimeEngine {
     const deadline = started + SLICE_MS;
     for (;;) {
       const until = this.wallPs() + LEAD_PS;
-      this.sched.run(until, 5000);
+      this.sched.run(until, 5000, false);
       const next = this.sched.nextAt;
       if (next === undefined || next > until || performance.now() > deadline) break;
     }

@@ -66,8 +66,12 @@ export class Scheduler {
     return this.at(this.current + delay, fn);
   }
 
-  /** Run events in time order until none is left, time passes `until`, or `maxEvents` ran. */
-  run(until: Picos = Infinity, maxEvents = Infinity): void {
+  /**
+   * Run events in time order until none is left, time passes `until`, or `maxEvents` ran. The clock
+   * then stands at `until` (or at the last event run, with `advance` false: a real-time driver runs
+   * the events just ahead of the wall clock without moving the clock ahead of it).
+   */
+  run(until: Picos = Infinity, maxEvents = Infinity, advance = true): void {
     let n = 0;
     while (this.heap.length && n < maxEvents) {
       const top = this.heap[0];
@@ -79,7 +83,7 @@ export class Scheduler {
       n++;
       top.run();
     }
-    if (until !== Infinity && this.current < until && (this.heap.length === 0 || this.heap[0].at > until)) this.current = until;
+    if (advance && until !== Infinity && this.current < until && (this.heap.length === 0 || this.heap[0].at > until)) this.current = until;
   }
 
   private less(a: Event, b: Event): boolean {
