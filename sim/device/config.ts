@@ -98,9 +98,9 @@ export function parseDeviceConfig(text: string, origin: string): DeviceConfig {
     if (names.has(s.name)) throw new NpswitchError(`${origin}: field servers.${i}.name: '${s.name}' is used twice`);
     names.add(s.name);
   }
-  const listens = cfg.ports.map((p) => p.listen).concat(cfg.management.listen);
+  const listens = cfg.ports.map((p) => p.listen).concat(cfg.management.listen).filter((l) => !l.endsWith(":0"));
   const dup = listens.find((l, i) => listens.indexOf(l) !== i);
-  if (dup) throw new NpswitchError(`${origin}: ${dup} is used twice (each port and the management API need their own)`);
+  if (dup) throw new NpswitchError(`${origin}: ${dup} is used twice (each port and the management API need their own; port 0 picks a free one)`);
   return cfg;
 }
 

@@ -178,6 +178,9 @@ export class Device {
         sock.bind(port, host, () => resolve());
       });
       sock.on("error", (e) => this.log(`port ${p.name}: ${e.message}`));
+      // A connected socket sends without an address lookup per frame (send, not sendto).
+      const peer = splitHostPort(p.peer);
+      await new Promise<void>((resolve) => sock.connect(peer.port, peer.host, () => resolve()));
       sock.on("message", (msg) => {
         this.frames.rx[i]++;
         this.engine.receive(i, new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
@@ -186,13 +189,18 @@ export class Device {
     }
   }
 
+  /** Where each port actually listens (a config port of 0 picks a free one). */
+  portAddresses(): { name: string; host: string; port: number }[] {
+    return this.sockets.map((s, i) => ({ name: this.cfg.ports[i].name, ...s.address() })).map(({ name, address, port }) => ({ name, host: address, port }));
+  }
+
+  private readonly onSendError = (err: Error | null) => { if (err) this.frames.txErrors++; };
+
   private transmit(port: number, frame: Uint8Array): void {
     const sock = this.sockets[port];
-    const p = this.cfg.ports[port];
-    if (!sock || !p) return void this.frames.txErrors++;
-    const { host, port: udp } = splitHostPort(p.peer);
+    if (!sock) return void this.frames.txErrors++;
     this.frames.tx[port]++;
-    sock.send(frame, udp, host, (err) => { if (err) this.frames.txErrors++; });
+    sock.send(frame, this.onSendError);
   }
 
   // ------------------------------------------------------------------------------------------------
