@@ -46,7 +46,8 @@ BIG_BIN_BYTES=$((10 << 20))  # /static/big.bin
 
 usage() {
   cat <<EOF
-usage: $(basename "$0") up     [--prefix P] [--servers N] [--udp-base B] [--device-config OUT.yaml] [--with-haproxy]
+usage: $(basename "$0") up     [--prefix P] [--servers N] [--udp-base B] [--with-haproxy]
+                             [--device-config OUT.yaml [--image FIRMWARE.npfw]]
        $(basename "$0") down   [--prefix P]
        $(basename "$0") status [--prefix P]
        $(basename "$0") kill-backend  [--prefix P] --server I   SIGKILL webI's nginx master and workers
@@ -55,7 +56,9 @@ usage: $(basename "$0") up     [--prefix P] [--servers N] [--udp-base B] [--devi
 Builds (up), shows (status) or removes (down) the live test network for 'npswitch device'.
 Defaults: P=nps, N=3, B=20000. Run directory: $RUN_BASE/P (override with NPSWITCH_TESTNET_RUN).
 The device listens on 127.0.0.1:B (port 0, clients) and 127.0.0.1:B+2 (port 1, servers) and sends
-to 127.0.0.1:B+1 and 127.0.0.1:B+3. --device-config writes the device's config fragment for it.
+to 127.0.0.1:B+1 and 127.0.0.1:B+3. --device-config writes the device's config for this network
+(switch, ports, servers); with --image it is complete: 'npswitch device --config OUT.yaml' runs it
+(image to boot on first start, slots in npswitch-state/ beside OUT.yaml).
 EOF
 }
 
@@ -67,13 +70,14 @@ say() { echo "testnet: $*"; }
 CMD=${1:-}
 [[ -n $CMD ]] || { usage >&2; exit 2; }
 shift
-PREFIX=nps SERVERS=3 UDP_BASE=20000 DEVICE_CONFIG="" WITH_HAPROXY=0 SERVER=""
+PREFIX=nps SERVERS=3 UDP_BASE=20000 DEVICE_CONFIG="" IMAGE="" WITH_HAPROXY=0 SERVER=""
 while (($#)); do
   case $1 in
     --prefix) PREFIX=${2:?--prefix needs a value}; shift 2 ;;
     --servers) SERVERS=${2:?--servers needs a value}; shift 2 ;;
     --udp-base) UDP_BASE=${2:?--udp-base needs a value}; shift 2 ;;
     --device-config) DEVICE_CONFIG=${2:?--device-config needs a value}; shift 2 ;;
+    --image) IMAGE=${2:?--image needs a value}; shift 2 ;;
     --with-haproxy) WITH_HAPROXY=1; shift ;;
     --server) SERVER=${2:?--server needs a value}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -320,6 +324,11 @@ write_device_config() {
   tmp=$(mktemp "$(dirname "$out")/.device.XXXXXX.yaml")
   {
     echo "# The live test network '$PREFIX' (scripts/testnet.sh up --prefix $PREFIX)."
+    if [[ -n $IMAGE ]]; then
+      echo "name: $PREFIX"
+      echo "image: $(realpath "$IMAGE")"
+      echo "state_dir: npswitch-state"
+    fi
     echo "switch: { vip: $VIP, local_ip: $LOCAL_IP, service_port: 80 }"
     echo "ports:"
     echo "  - { name: client, mac: \"02:00:00:00:00:10\", listen: \"127.0.0.1:$UDP_BASE\", peer: \"127.0.0.1:$((UDP_BASE + 1))\" }"
@@ -360,6 +369,10 @@ cmd_up() {
   [[ ! -e $RUN ]] || die "prefix '$PREFIX' is in use ($RUN exists); run '$0 down --prefix $PREFIX' first"
   if [[ -n $DEVICE_CONFIG ]]; then
     [[ -d $(dirname "$DEVICE_CONFIG") ]] || die "--device-config: directory $(dirname "$DEVICE_CONFIG") does not exist"
+  fi
+  if [[ -n $IMAGE ]]; then
+    [[ -n $DEVICE_CONFIG ]] || die "--image goes with --device-config (it names the image the device boots)"
+    [[ -f $IMAGE ]] || die "--image: $IMAGE does not exist; build it with 'npx npswitch build'"
   fi
 
   trap up_cleanup EXIT
