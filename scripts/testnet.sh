@@ -189,13 +189,16 @@ make_ns() {
 }
 
 # start_tap NAME TAP LISTEN_PORT DEVICE_PORT NS: socat creates TAP in the root namespace; it is
-# moved into NS, left down: the caller configures and raises it.
+# moved into NS, left down: the caller configures and raises it. The UDP socket gets 8 MiB buffers
+# with SO_RCVBUFFORCE/SO_SNDBUFFORCE (SOL_SOCKET 1, options 33/32; root may exceed rmem_max): with
+# the default ~200 KiB, a burst from the device (a window of a 10 MiB download) overflows socat's
+# receive queue and the client sees lost segments.
 start_tap() {
   local name=$1 tap=$2 listen=$3 device=$4 ns=$5 logf=$RUN/$1.log
   ip link show "$tap" >/dev/null 2>&1 && die "a link named $tap already exists in the root namespace"
   start_daemon "$name" socat "$logf" socat -b 65536 \
     "TUN,tun-type=tap,iff-no-pi,tun-name=$tap" \
-    "UDP4-DATAGRAM:127.0.0.1:$device,bind=127.0.0.1:$listen"
+    "UDP4-DATAGRAM:127.0.0.1:$device,bind=127.0.0.1:$listen,setsockopt-int=1:33:8388608,setsockopt-int=1:32:8388608"
   wait_daemon "$name" "$logf" "socat to create $tap" ip link show "$tap"
   ip link set "$tap" netns "$ns"
   sysctl_ns "$ns" "net.ipv6.conf.$tap.disable_ipv6=1"

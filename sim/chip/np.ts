@@ -121,6 +121,20 @@ export class NpChip {
   private readonly stages: Stage[] = [];
   private readonly freeBuffers: number[] = [];
   private readonly rxTime = new Float64Array(MAX_BUFFERS);
+  /**
+   * Packets leave in the order they arrived, as the IXP's ordered threads and reorder buffers make
+   * them: threads on several MEs finish out of order (different cycles and memory waits), and TCP
+   * would see reordered segments. Each packet gets a sequence number at receive; when it is done
+   * (forwarded, dropped, trapped or handed to the CP) it waits in this ring until every earlier
+   * packet is done too. At most MAX_BUFFERS packets are in flight (each holds a buffer).
+   */
+  private readonly seqOf = new Uint32Array(MAX_BUFFERS);
+  private nextSeq = 0;
+  private releaseSeq = 0;
+  private readonly retired = new Uint8Array(MAX_BUFFERS);
+  private readonly outFrame: (Uint8Array | null)[] = new Array(MAX_BUFFERS).fill(null);
+  private readonly outPort = new Int32Array(MAX_BUFFERS);
+  private readonly outRxTime = new Float64Array(MAX_BUFFERS);
   private readonly program: ThreadProgram = { ops: [], cycles: 0, waits: 0, posted: 0 };
   private readonly cpQueue: (() => void)[] = [];
   /** Ring messages the CP has not taken yet. */
@@ -231,6 +245,8 @@ export class NpChip {
     v.setUint8(desc + D_IN_PORT, port);
     v.setUint32(desc + D_FLOW, NO_FLOW, true);
     this.rxTime[index] = this.opts.scheduler.now;
+    this.seqOf[index] = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) >>> 0;
     this.enqueue(first, index);
   }
 
@@ -271,12 +287,13 @@ export class NpChip {
   private complete(stage: Stage, index: number, verdict: number, trapped: boolean, messages: Uint8Array[]): void {
     const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
     const v = this.view;
+    const seq = this.seqOf[index];
     this.rings.inFlight -= messages.length;
     if (trapped) {
       this.stats.traps++;
       countTrap(v);
       this.freeBuffers.push(index);
-      return;
+      return this.retire(seq, -1, null);
     }
     for (const m of messages) this.deliverToCp(m);
     if (verdict === V_NEXT) {
@@ -284,23 +301,45 @@ export class NpChip {
       if (next) return this.enqueue(next, index);
       this.drop("PIPELINE_END");
       this.freeBuffers.push(index);
-      return;
+      return this.retire(seq, -1, null);
     }
     if (verdict === V_FORWARD) {
       const buf = v.getUint32(desc + D_BUF, true);
       const len = v.getUint16(desc + D_LEN, true);
       const port = v.getUint8(desc + D_OUT_PORT);
       const frame = this.bytes.slice(buf, buf + len);
-      this.stats.txPackets++;
-      this.stats.txBytes += len;
-      if (this.opts.keepLatency !== false) this.stats.latencyPs.push(this.opts.scheduler.now - this.rxTime[index]);
       this.freeBuffers.push(index);
-      this.opts.transmit(port, frame);
-      return;
+      return this.retire(seq, port, frame, this.rxTime[index]);
     }
-    if (verdict === V_TO_CP) return; // the CP owns the buffer until it frees it
-    if (verdict !== V_DROP) this.drop(`BAD_VERDICT_${verdict}`);
-    this.freeBuffers.push(index);
+    if (verdict !== V_TO_CP) {
+      if (verdict !== V_DROP) this.drop(`BAD_VERDICT_${verdict}`);
+      this.freeBuffers.push(index);
+    } // TO_CP: the CP owns the buffer until it frees it
+    this.retire(seq, -1, null);
+  }
+
+  /** Packet `seq` is done; send it (when `frame`) and every later done packet, once all earlier ones are. */
+  private retire(seq: number, port: number, frame: Uint8Array | null, rxTime = 0): void {
+    const slot = seq % MAX_BUFFERS;
+    this.retired[slot] = 1;
+    this.outPort[slot] = port;
+    this.outFrame[slot] = frame;
+    this.outRxTime[slot] = rxTime;
+    if (seq !== this.releaseSeq) return;
+    for (;;) {
+      const k = this.releaseSeq % MAX_BUFFERS;
+      if (!this.retired[k]) break;
+      const f = this.outFrame[k];
+      if (f) {
+        this.stats.txPackets++;
+        this.stats.txBytes += f.length;
+        if (this.opts.keepLatency !== false) this.stats.latencyPs.push(this.opts.scheduler.now - this.outRxTime[k]);
+        this.opts.transmit(this.outPort[k], f);
+      }
+      this.retired[k] = 0;
+      this.outFrame[k] = null;
+      this.releaseSeq = (this.releaseSeq + 1) >>> 0;
+    }
   }
 
   /**
