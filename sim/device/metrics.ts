@@ -36,7 +36,7 @@ export function prometheusText(device: Device): string {
   x.family("npswitch_port_tx_frames_total", "counter", "Frames sent on a port.", ports.map((p, i) => [{ port: p.name }, c.frames.tx[i]]));
   x.one("npswitch_port_tx_errors_total", "counter", "Frames the host could not send.", c.frames.txErrors);
   x.one("npswitch_np_rx_packets_total", "counter", "Packets the NP received.", c.chip.rxPackets);
-  x.one("npswitch_np_tx_packets_total", "counter", "Packets the NP forwarded (data plane and CP).", c.chip.txPackets);
+  x.one("npswitch_np_tx_packets_total", "counter", "Packets the data plane forwarded (the CP's own frames not included).", c.chip.txPackets);
   x.one("npswitch_np_tx_bytes_total", "counter", "Bytes the NP forwarded from the data plane.", c.chip.txBytes);
   x.one("npswitch_np_to_cp_total", "counter", "Messages the data plane sent to the control processor.", c.chip.toCp);
   x.one("npswitch_np_traps_total", "counter", "Packets on which a data-plane image trapped (dropped; the thread goes on).", c.chip.traps);
