@@ -7,8 +7,8 @@ import type { MemorySystem } from "./memory-system.js";
 
 export interface MeJob {
   program: ThreadProgram;
-  /** Called when the thread finishes the packet, at simulated time `t`. */
-  done: (t: number) => void;
+  /** Handed back to the ME's `done` when the thread finishes the packet (no closure per packet). */
+  token: number;
 }
 
 const IDLE = 0, READY = 1, RUNNING = 2, WAITING = 3;
@@ -17,7 +17,7 @@ interface Thread {
   state: number;
   ops: number[];
   pc: number;
-  done: ((t: number) => void) | null;
+  token: number;
   /** When the read the thread waits for completes. */
   readyAt: number;
   /** Event handlers made once per thread, so the hot path allocates no closures. */
@@ -54,10 +54,12 @@ export class Microengine {
     private readonly scheduler: Scheduler,
     /** Takes the next packet of this ME's stage (running it functionally), or null when there is none. */
     private readonly fetch: () => MeJob | null,
+    /** A thread finished the packet of `token`, now. */
+    private readonly done: (token: number) => void,
   ) {
     this.threads = Array.from({ length: threads }, (_, t) => {
       const th: Thread = {
-        state: IDLE, ops: [], pc: 0, done: null, readyAt: 0,
+        state: IDLE, ops: [], pc: 0, token: -1, readyAt: 0,
         onSuspend: () => this.suspend(t),
         onReady: () => this.resume(t),
         onFinish: () => this.finish(t),
@@ -96,7 +98,7 @@ export class Microengine {
       const th = this.threads[idle];
       th.ops = job.program.ops.slice();
       th.pc = 0;
-      th.done = job.done;
+      th.token = job.token;
       t = idle;
     }
     this.run(t, now + this.ctxSwapPs);
@@ -148,12 +150,12 @@ export class Microengine {
 
   private finish(t: number): void {
     const th = this.threads[t];
-    const done = th.done!;
+    const token = th.token;
     th.state = IDLE;
-    th.done = null;
+    th.token = -1;
     this.running = -1;
     this.packets++;
-    done(this.scheduler.now);
+    this.done(token);
     this.dispatch(this.scheduler.now);
   }
 }

@@ -12,7 +12,9 @@ import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";
 import { MemorySystem } from "./memory-system.js";
-import { Microengine, type MeStats } from "./microengine.js";
+import { Microengine, type MeJob, type MeStats } from "./microengine.js";
+
+const NO_MESSAGES: Uint8Array[] = [];
 
 const MAX_BUFFERS = CAPACITIES.MAX_BUFFERS.value;
 const BUFFER_SIZE = CAPACITIES.BUFFER_SIZE.value;
@@ -129,6 +131,13 @@ export class NpChip {
    * packet is done too. At most MAX_BUFFERS packets are in flight (each holds a buffer).
    */
   private readonly seqOf = new Uint32Array(MAX_BUFFERS);
+  /** What a thread's run of the packet in each buffer left for its completion (set by fetch). */
+  private readonly jobStage: (Stage | null)[] = new Array(MAX_BUFFERS).fill(null);
+  private readonly jobVerdict = new Int32Array(MAX_BUFFERS);
+  private readonly jobTrapped = new Uint8Array(MAX_BUFFERS);
+  private readonly jobMessages: Uint8Array[][] = new Array(MAX_BUFFERS).fill(NO_MESSAGES);
+  /** The job fetch hands to an ME: read at once (the ME copies the program's ops), so one object serves. */
+  private readonly job: MeJob = { program: { ops: [], cycles: 0, waits: 0, posted: 0 }, token: -1 };
   private nextSeq = 0;
   private releaseSeq = 0;
   private readonly retired = new Uint8Array(MAX_BUFFERS);
@@ -171,7 +180,7 @@ export class NpChip {
       if (img.mes.length === 0) throw new Error(`image ${name} is assigned no microengine`);
       const stage: Stage = { name, index, queue: [], mes: [], packets: 0, cycles: 0, waits: 0 };
       for (const [k, meId] of img.mes.entries()) {
-        stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, () => chip.fetch(stage, k)));
+        stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, () => chip.fetch(stage, k), (index) => chip.complete(index)));
       }
       chip.stages.push(stage);
     }
@@ -279,12 +288,25 @@ export class NpChip {
     stage.packets++;
     stage.cycles += program.cycles;
     stage.waits += program.waits;
-    const messages = this.rings.staged.splice(0);
+    const messages = this.rings.staged.length ? this.rings.staged.splice(0) : NO_MESSAGES;
     this.rings.inFlight += messages.length;
-    return { program, done: () => this.complete(stage, index, verdict, trapped, messages) };
+    this.jobStage[index] = stage;
+    this.jobVerdict[index] = verdict;
+    this.jobTrapped[index] = trapped ? 1 : 0;
+    this.jobMessages[index] = messages;
+    this.job.program = program;
+    this.job.token = index;
+    return this.job;
   }
 
-  private complete(stage: Stage, index: number, verdict: number, trapped: boolean, messages: Uint8Array[]): void {
+  /** The thread that ran the packet in buffer `index` finished: its effects happen now. */
+  private complete(index: number): void {
+    const stage = this.jobStage[index]!;
+    const verdict = this.jobVerdict[index];
+    const trapped = this.jobTrapped[index] === 1;
+    const messages = this.jobMessages[index];
+    this.jobStage[index] = null;
+    this.jobMessages[index] = NO_MESSAGES;
     const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
     const v = this.view;
     const seq = this.seqOf[index];

@@ -177,7 +177,11 @@ export class Device {
         sock.once("error", (e) => reject(new NpswitchError(`port ${p.name}: cannot listen on ${p.listen}: ${e.message}`)));
         sock.bind(port, host, () => resolve());
       });
-      sock.on("error", (e) => this.log(`port ${p.name}: ${e.message}`));
+      // Without a callback, a failed send is reported here (ECONNREFUSED while socat is not there yet).
+      sock.on("error", (e) => {
+        this.frames.txErrors++;
+        if (this.frames.txErrors <= 10 || this.frames.txErrors % 1000 === 0) this.log(`port ${p.name}: ${e.message} (${this.frames.txErrors} send errors so far)`);
+      });
       // A connected socket sends without an address lookup per frame (send, not sendto).
       const peer = splitHostPort(p.peer);
       await new Promise<void>((resolve) => sock.connect(peer.port, peer.host, () => resolve()));
@@ -194,13 +198,12 @@ export class Device {
     return this.sockets.map((s, i) => ({ name: this.cfg.ports[i].name, ...s.address() })).map(({ name, address, port }) => ({ name, host: address, port }));
   }
 
-  private readonly onSendError = (err: Error | null) => { if (err) this.frames.txErrors++; };
 
   private transmit(port: number, frame: Uint8Array): void {
     const sock = this.sockets[port];
     if (!sock) return void this.frames.txErrors++;
     this.frames.tx[port]++;
-    sock.send(frame, this.onSendError);
+    sock.send(frame);
   }
 
   // ------------------------------------------------------------------------------------------------
