@@ -1,6 +1,6 @@
 // Live bench: wrk from the client namespace through the emulated device (`npswitch device`, VIP
 // 10.90.1.100) and through HAProxy (10.90.3.100) to the same nginx servers, on the same machine
-// in the same run. One small page (/index.html), 16 connections, keep-alive and "Connection:
+// in the same run. One small page (/index.html), 16 and 64 connections, keep-alive and "Connection:
 // close"; the median of 3 runs of each, device and HAProxy alternated. Needs root, wrk, haproxy
 // (see test/live/README.md); skips when they are missing.
 //   npm run bench -- live
@@ -16,7 +16,9 @@ import { median, writeResult, type Figure } from "./lib/results.js";
 const PREFIX = "npbench";
 const UDP_BASE = 20400; // away from the live tests' default 20000
 const RUNS = 3;
-const WRK_ARGS = ["-t1", "-c16", "-d10s", "--latency"];
+const WRK_ARGS = ["-t1", "-d8s", "--latency"];
+/** Concurrent connections: a light load, and enough to keep every process of either path busy. */
+const CONNECTIONS = [16, 64];
 const PAGE = "/index.html";
 
 const TARGETS = { device: `http://${VIP}${PAGE}`, haproxy: `http://${HAPROXY_IP}${PAGE}` } as const;
@@ -73,8 +75,8 @@ function parseWrk(out: string): WrkRun {
   };
 }
 
-async function wrk(net: Testnet, target: Target, mode: Mode): Promise<WrkRun> {
-  const r = await net.inClient(["wrk", ...WRK_ARGS, ...MODES[mode], TARGETS[target]], { timeoutMs: 60_000 });
+async function wrk(net: Testnet, target: Target, mode: Mode, connections: number): Promise<WrkRun> {
+  const r = await net.inClient(["wrk", ...WRK_ARGS, `-c${connections}`, ...MODES[mode], TARGETS[target]], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`wrk against ${target} (${mode}) failed (${r.timedOut ? "timed out" : `exit ${r.code ?? r.signal}`}): ${r.stderr}`);
   return parseWrk(r.stdout.toString("utf8"));
 }
@@ -105,12 +107,14 @@ try {
 
   for (let run = 0; run < RUNS; run++) {
     for (const mode of Object.keys(MODES) as Mode[]) {
-      // Alternate who goes first, so a drift over the run (thermal, page cache) favours neither.
-      const order = run % 2 === 0 ? targets : [...targets].reverse();
-      for (const t of order) {
-        const r = await wrk(net, t, mode);
-        (runs[`${t} ${mode}`] ??= []).push(r);
-        console.log(`run ${run + 1}/${RUNS} ${t.padEnd(7)} ${mode.padEnd(10)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `  errors: ${r.errorKinds}` : ""}`);
+      for (const c of CONNECTIONS) {
+        // Alternate who goes first, so a drift over the run (thermal, page cache) favours neither.
+        const order = run % 2 === 0 ? targets : [...targets].reverse();
+        for (const t of order) {
+          const r = await wrk(net, t, mode, c);
+          (runs[`${t} ${mode} c${c}`] ??= []).push(r);
+          console.log(`run ${run + 1}/${RUNS} ${t.padEnd(7)} ${mode.padEnd(10)} c${String(c).padEnd(3)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `  errors: ${r.errorKinds}` : ""}`);
+        }
       }
     }
   }
@@ -121,11 +125,12 @@ try {
 }
 
 const figures: Figure[] = [];
-const rows: string[][] = [["target", "mode", "req/s", "p50 ms", "p99 ms", "errors"]];
+const rows: string[][] = [["target", "mode", "conns", "req/s", "p50 ms", "p99 ms", "errors"]];
 const medians: Record<string, WrkRun> = {};
-for (const mode of Object.keys(MODES) as Mode[]) {
+const cases = (Object.keys(MODES) as Mode[]).flatMap((mode) => CONNECTIONS.map((c) => ({ mode, c, key: `${mode} c${c}` })));
+for (const { mode, c, key } of cases) {
   for (const t of targets) {
-    const rs = runs[`${t} ${mode}`];
+    const rs = runs[`${t} ${key}`];
     const m: WrkRun = {
       requestsPerSec: median(rs.map((r) => r.requestsPerSec)),
       p50Ms: median(rs.map((r) => r.p50Ms)),
@@ -133,23 +138,24 @@ for (const mode of Object.keys(MODES) as Mode[]) {
       errors: rs.reduce((a, r) => a + r.errors, 0),
       errorKinds: "",
     };
-    medians[`${t} ${mode}`] = m;
-    rows.push([t, mode, m.requestsPerSec.toFixed(0), m.p50Ms.toFixed(2), m.p99Ms.toFixed(2), String(m.errors)]);
-    figures.push({ name: `${t} ${mode} requests`, value: Math.round(m.requestsPerSec), unit: "req/s" });
-    figures.push({ name: `${t} ${mode} p99 latency`, value: Number(m.p99Ms.toFixed(3)), unit: "ms" });
+    medians[`${t} ${key}`] = m;
+    rows.push([t, mode, String(c), m.requestsPerSec.toFixed(0), m.p50Ms.toFixed(2), m.p99Ms.toFixed(2), String(m.errors)]);
+    figures.push({ name: `${t} ${key} requests`, value: Math.round(m.requestsPerSec), unit: "req/s" });
+    figures.push({ name: `${t} ${key} p99 latency`, value: Number(m.p99Ms.toFixed(3)), unit: "ms" });
   }
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log(`\nwrk ${WRK_ARGS.join(" ")} ${PAGE}, median of ${RUNS} runs (errors: summed)`);
 for (const r of rows) console.log(r.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  "));
+console.log(`errors: wrk's socket errors (connect/read/write/timeout) and non-2xx answers`);
 
 if (targets.length < 2) {
   console.log(`\nonly ${targets[0]} measured: no device/HAProxy ratio, no results file written`);
 } else {
-  for (const mode of Object.keys(MODES) as Mode[]) {
-    const ratio = medians[`device ${mode}`].requestsPerSec / medians[`haproxy ${mode}`].requestsPerSec;
-    console.log(`device/HAProxy ${mode}: ${ratio.toFixed(2)}x requests/s`);
-    figures.push({ name: `device/HAProxy ${mode} requests`, value: Number(ratio.toFixed(3)), unit: "ratio" });
+  for (const { key } of cases) {
+    const ratio = medians[`device ${key}`].requestsPerSec / medians[`haproxy ${key}`].requestsPerSec;
+    console.log(`device/HAProxy ${key}: ${ratio.toFixed(2)}x requests/s`);
+    figures.push({ name: `device/HAProxy ${key} requests`, value: Number(ratio.toFixed(3)), unit: "ratio" });
   }
-  console.log(`wrote ${writeResult("live", figures, { wrk: WRK_ARGS, page: PAGE, runs })}`);
+  console.log(`wrote ${writeResult("live", figures, { wrk: WRK_ARGS, connections: CONNECTIONS, page: PAGE, runs })}`);
 }

@@ -73,7 +73,8 @@ export const DeviceConfigSchema = z.strictObject({
     max_header_bytes: positiveInt.default(8192),
     request_timeout_ms: z.number().positive().default(10_000),
     idle_timeout_ms: z.number().positive().default(120_000),
-    linger_ms: z.number().nonnegative().default(2000),
+    /** Entries stay this long after both FINs or an RST, for the last ACK and retransmissions (a LAN: well under a second). */
+    linger_ms: z.number().nonnegative().default(500),
     batching: z.boolean().default(true),
     /** A server whose connect failed (RST or no SYN-ACK) stays down at least this long. */
     fail_timeout_ms: z.number().nonnegative().default(5000),
@@ -81,7 +82,7 @@ export const DeviceConfigSchema = z.strictObject({
     local_ports: z.tuple([z.number().int().min(1024).max(65535), z.number().int().min(1024).max(65535)]).default([10000, 65535]),
     /** A local port is not used towards the same server again for this long (the server's TIME_WAIT: 60 s on Linux). */
     port_reuse_s: z.number().nonnegative().default(60),
-  }).default({ max_header_bytes: 8192, request_timeout_ms: 10_000, idle_timeout_ms: 120_000, linger_ms: 2000, batching: true, fail_timeout_ms: 5000, local_ports: [10000, 65535], port_reuse_s: 60 }),
+  }).default({ max_header_bytes: 8192, request_timeout_ms: 10_000, idle_timeout_ms: 120_000, linger_ms: 500, batching: true, fail_timeout_ms: 5000, local_ports: [10000, 65535], port_reuse_s: 60 }),
   /** Secret for SYN cookies; default: random at each start. */
   syn_cookie_secret: z.string().optional(),
 });
