@@ -49,6 +49,20 @@ export function useHome(dir: string): () => void {
 
 // ---- curl ------------------------------------------------------------------------------------
 
+/** afterAll of a live file: stop the device, take the network down, restore NPSWITCH_HOME, remove the work dir — each even when the one before failed. */
+export async function tearDownLive(o: { dev?: { stop(): Promise<void> }; net?: { down(): Promise<void> }; restoreHome?: () => void; dir?: string }): Promise<void> {
+  try {
+    await o.dev?.stop();
+  } finally {
+    try {
+      await o.net?.down();
+    } finally {
+      o.restoreHome?.();
+      if (o.dir) rmSync(o.dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export interface HttpCall {
   /** Path on the VIP, e.g. "/index.html". */
   path: string;

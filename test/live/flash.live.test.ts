@@ -1,7 +1,7 @@
 // `npswitch device` flashed on a live network (sim/device/README.md, "Flashing"): a second image swapped
 // in while wrk and 10 MiB downloads run, with no failed request; a tampered image refused; an upload
 // abandoned halfway leaving the running image as it was.
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { DeviceClient, DeviceError } from "../../toolchain/flash/client.js";
 import { flashImage } from "../../toolchain/flash/flash.js";
 import { decodeFirmware } from "../../toolchain/image/format.js";
 import { buildImage, startDevice, testnetUp, type RunningDevice, type Testnet } from "./net.js";
-import { curl, describeLive, failedTransfers, indexBodyMatches, sha256, useHome, wrk, type Transfer, type WrkSummary } from "./checks.js";
+import { curl, describeLive, failedTransfers, indexBodyMatches, sha256, useHome, tearDownLive, wrk, type Transfer, type WrkSummary } from "./checks.js";
 
 const PREFIX = "nplivef";
 const UDP_BASE = 23010;
@@ -38,18 +38,7 @@ describeLive("npswitch device on a live network: flashing", ["wrk"], () => {
     client = new DeviceClient(dev.managementUrl, dev.token);
   }, 300_000);
 
-  afterAll(async () => {
-    try {
-      await dev?.stop();
-    } finally {
-      try {
-        await net?.down();
-      } finally {
-        restoreHome();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-  }, 60_000);
+  afterAll(() => tearDownLive({ dev, net, restoreHome, dir }), 60_000);
 
   it("flashes a second image during traffic with no failed request", async () => {
     expect((await client.status()).running.slot).toBe("A");

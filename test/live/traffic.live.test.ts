@@ -2,14 +2,14 @@
 // servers — GETs small and large with content hashes, POST bodies, content rules, 200 concurrent
 // connections, a backend killed mid-run — and a client-side capture tshark finds clean.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceClient } from "../../toolchain/flash/client.js";
 import { buildImage, killBackend, restartBackend, startDevice, testnetUp, type RunningDevice, type Testnet } from "./net.js";
 import {
-  curl, describeLive, failedTransfers, indexBodyMatches, readCapture, sha256, startCapture, useHome, wrk, WIRE_PROBLEMS_FILTER,
+  curl, describeLive, failedTransfers, indexBodyMatches, readCapture, sha256, startCapture, useHome, tearDownLive, wrk, WIRE_PROBLEMS_FILTER,
   type Capture, type Transfer,
 } from "./checks.js";
 
@@ -35,18 +35,7 @@ describeLive("npswitch device on a live network: traffic through the VIP", ["wrk
     client = new DeviceClient(dev.managementUrl, dev.token);
   }, 300_000);
 
-  afterAll(async () => {
-    try {
-      await dev?.stop();
-    } finally {
-      try {
-        await net?.down();
-      } finally {
-        restoreHome();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-  }, 60_000);
+  afterAll(() => tearDownLive({ dev, net, restoreHome, dir }), 60_000);
 
   it("serves Prometheus metrics to the token holder only", async () => {
     const anonymous = await fetch(`${dev!.managementUrl}/metrics`);
