@@ -10,7 +10,6 @@
 // otherwise (a new chip and control plane: tables cleared, connections reset). After a swap, a trap
 // in the new image during the probation swaps the previous image back.
 import { createPolicy } from "../../controlplane/policies/index.js";
-import type { Policy } from "../../controlplane/policies/policy.js";
 import type { CpConfig } from "../../controlplane/cp.js";
 import type { FirmwareImage } from "../../toolchain/image/format.js";
 import { PS_PER_MS, Scheduler } from "../engine/scheduler.js";
@@ -90,10 +89,10 @@ export class RealtimeEngine {
     return chipImages(firmware, this.o.timing.meCount, this.o.mes ? { counts: this.o.mes, origin: "device config: field switch.mes" } : undefined);
   }
 
-  private async build(firmware: FirmwareImage, policy?: Policy<any>): Promise<Switch> {
+  private async build(firmware: FirmwareImage): Promise<Switch> {
     return createSwitch({
       firmware, timing: this.o.timing, sched: this.sched, transmit: this.o.transmit, cp: this.o.cp,
-      policy: policy ?? createPolicy(this.o.policy.name, this.o.policy.params),
+      policy: createPolicy(this.o.policy.name, this.o.policy.params),
       mes: this.o.mes ? { counts: this.o.mes, origin: "device config: field switch.mes" } : undefined,
       stageQueue: this.o.stageQueue, cpBatching: this.o.cpBatching, keepLatency: false,
     });

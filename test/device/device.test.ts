@@ -105,6 +105,14 @@ beforeAll(async () => {
   images.trapping = await buildVariant("trapping", "classify", (s) => s.replace(
     "  count(COUNTER_RX);\n",
     "  count(COUNTER_RX);\n  if (load<u16>(desc, 4) == 1234) unreachable();\n"));
+  // A third stage (a copy of splice that no packet reaches): other stages and ME split, so the swap is cold.
+  {
+    const dir = join(work, "dp-threestage");
+    cpSync(DATAPLANE, dir, { recursive: true });
+    cpSync(join(dir, "splice"), join(dir, "tx"), { recursive: true });
+    writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ stages: ["classify", "splice", "tx"], mapping: "pipelined" }));
+    images.threeStage = (await buildFirmware({ out: join(work, "three-stage.npfw"), dataplaneDir: dir })).out;
+  }
   // Signed by a key the device does not trust.
   generateKey(join(work, "other.pem"));
   images.untrusted = (await buildFirmware({ out: join(work, "untrusted.npfw"), keyPath: join(work, "other.pem") })).out;
@@ -260,6 +268,19 @@ describe("flashing", () => {
     expect(after.flash).toBeNull();
     expect(slotBytes(join(work, "state"))).toEqual(slots);
   }, 30_000);
+
+  it("swaps cold when the stages differ: tables cleared, a new control plane, still forwarding", async () => {
+    const r = await flashImage(client, new Uint8Array(readFileSync(images.threeStage)));
+    expect(r.result).toBe("swapped");
+    expect(r.kept_connections).toBe(false);
+    const s = await client.status();
+    expect(s.running.image!.images.map((i: { name: string }) => i.name)).toEqual(["classify", "splice", "tx"]);
+    expect(logs.some((l) => l.startsWith("cold swap"))).toBe(true);
+    const out = await exchange(0, arpRequest());
+    expect(out).toHaveLength(1);
+    expect(Buffer.from(out[0].frame).toString("hex")).toBe(Buffer.from(arpReply()).toString("hex"));
+    expect(await client.metrics()).toMatch(/^npswitch_stage_packets_total\{stage="tx"\} 0$/m);
+  }, 60_000);
 
   it("rolls back by request to the other slot", async () => {
     const before = await client.status();
