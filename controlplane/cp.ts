@@ -248,8 +248,18 @@ export class ControlPlane {
     const seg = this.readSegment(msg);
     if (!seg || seg.daddr !== this.cfg.vip || !this.cfg.servicePorts.has(seg.dport)) return;
     this.counters.syns++;
-    // A connection past its handshake with this 4-tuple: an old duplicate SYN, not a new connection.
-    if (this.byClient.has(clientKey(seg))) return;
+    const old = this.byClient.get(clientKey(seg));
+    if (old) {
+      // A live connection with this 4-tuple: an old duplicate SYN, not a new connection.
+      if (old.phase !== "closing") return;
+      // Its connection is over (both FINs or an RST) and its entries only linger: the client reuses
+      // its port (RFC 9293 3.10.7.4, a new SYN in TIME-WAIT). The old splice goes now, so the new
+      // handshake's segments reach the CP, not the old server.
+      old.lingerTimer?.cancel();
+      old.lingerTimer = undefined;
+      this.removeSplice(old, false);
+      this.counters.reusedTuples++;
+    }
     this.env.charge("syn_cookie");
     const grant = this.cookies.issue(
       { saddr: seg.saddr, daddr: seg.daddr, sport: seg.sport, dport: seg.dport, isn: seg.seq, mss: seg.mss, wscale: seg.wscale, sackPermitted: seg.sackPermitted, tsVal: seg.ts?.val },

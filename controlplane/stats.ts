@@ -43,6 +43,8 @@ export interface CpStats {
   replayRetransmits: number;
   /** Spliced connections removed (after FINs/RST or idle). */
   teardowns: number;
+  /** New SYNs on the 4-tuple of a finished connection whose entries still lingered (the client reused its port). */
+  reusedTuples: number;
   /** Of the teardowns, those for idleness. */
   idleTeardowns: number;
   /** Request timeouts. */
@@ -85,7 +87,7 @@ export function emptyStats(): CpStats {
   return {
     messages: 0, syns: 0, cookiesSent: 0, cookiesRejected: 0, connections: 0, requests: 0, spliced: 0,
     refusals: Object.fromEntries(Object.keys(REFUSAL).map((k) => [k, 0])) as Record<RefusalReason, number>,
-    serverSynRetries: 0, failovers: 0, replayRetransmits: 0, teardowns: 0, idleTeardowns: 0, timeouts: 0,
+    serverSynRetries: 0, failovers: 0, replayRetransmits: 0, teardowns: 0, reusedTuples: 0, idleTeardowns: 0, timeouts: 0,
     tableFull: 0, badSegments: 0, straySegments: 0, timestampMismatches: 0, mssMismatches: 0,
     aliveSignals: 0, unknownPoolSignals: 0, serversMarkedDown: 0, serversBackUp: 0, redispatched: 0, crashResets: 0, crashResetsUnsafeMethod: 0,
     poolEvents: [], activeConnections: 0,

@@ -1,9 +1,10 @@
 // TCP segments as the CP sees and sends them: a frame from an exception-ring message parsed into the fields
 // the handshake and request collection need (RFC 9293 header, RFC 7323 / RFC 2018 options), and frames built
-// with the packet builder (correct IPv4 and TCP checksums) for SYN-ACKs, ACKs, SYNs, replays and RSTs.
-import { decode } from "../../sim/packet/decode.js";
-import { packet, TCP_FLAG, type TcpOption } from "../../sim/packet/builder.js";
-import { ip4ToU32, macBytes } from "../../sim/packet/addr.js";
+// (correct IPv4 and TCP checksums) for SYN-ACKs, ACKs, SYNs, replays and RSTs. Both go through the fast
+// in-place codec the simulated hosts use (sim/tcp/wire.ts: no strings or option arrays per frame), which
+// writes the same bytes as the packet builder for the option layouts below (Linux's).
+import { TCP_FLAG, tcpFlagBits, type TcpOption } from "../../sim/packet/builder.js";
+import { allocTcpFrame, FrameVerdict, ParsedTcp, parseTcpFrame, sealTcpFrame, TcpFrameFields, tcpPayloadOffset } from "../../sim/tcp/wire.js";
 
 export { TCP_FLAG, type TcpOption } from "../../sim/packet/builder.js";
 
@@ -31,22 +32,23 @@ export interface ParsedSegment {
 
 export const has = (s: { flags: number }, flag: keyof typeof TCP_FLAG): boolean => (s.flags & TCP_FLAG[flag]) !== 0;
 
-/** The TCP/IPv4 segment in `frame`, or null when it is not one (the data plane only sends TCP, but the CP checks). */
+const parsed = new ParsedTcp();
+
+/**
+ * The TCP/IPv4 segment in `frame`, or null when it is not one or is damaged (bad checksum or length,
+ * malformed options, a fragment): the data plane only sends TCP, but the CP checks.
+ */
 export function parseSegment(frame: Uint8Array): ParsedSegment | null {
-  const d = decode(frame);
-  if (!d.eth || !d.ipv4 || !d.tcp) return null;
+  if (parseTcpFrame(frame, parsed) !== FrameVerdict.TCP) return null;
+  const p = parsed;
   const out: ParsedSegment = {
-    srcMac: macBytes(d.eth.src), dstMac: macBytes(d.eth.dst),
-    saddr: ip4ToU32(d.ipv4.src), daddr: ip4ToU32(d.ipv4.dst),
-    sport: d.tcp.sport, dport: d.tcp.dport, seq: d.tcp.seq, ack: d.tcp.ack, flags: d.tcp.flags, win: d.tcp.win,
-    sackPermitted: false, payload: d.payload, intact: d.errors.length === 0,
+    srcMac: frame.subarray(6, 12), dstMac: frame.subarray(0, 6),
+    saddr: p.srcIp, daddr: p.dstIp, sport: p.sport, dport: p.dport, seq: p.seq, ack: p.ack, flags: p.flags, win: p.win,
+    sackPermitted: p.sackPermitted, payload: frame.subarray(p.payloadAt, p.payloadAt + p.payloadLen), intact: true,
   };
-  for (const o of d.tcp.options) {
-    if (o.kind === "mss") out.mss = o.value;
-    else if (o.kind === "wscale") out.wscale = o.shift;
-    else if (o.kind === "sackPermitted") out.sackPermitted = true;
-    else if (o.kind === "ts") out.ts = { val: o.val, ecr: o.ecr };
-  }
+  if (p.mss) out.mss = p.mss;
+  if (p.wscale >= 0) out.wscale = p.wscale;
+  if (p.hasTs) out.ts = { val: p.tsVal, ecr: p.tsEcr };
   return out;
 }
 
@@ -68,15 +70,43 @@ export interface OutSegment {
   ipId: number;
 }
 
-const ip4 = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+const fields = new TcpFrameFields();
 
+/** The frame of `s`. Options must be in one of the layouts synOptions and dataOptions give (Linux's). */
 export function buildSegment(s: OutSegment): Uint8Array {
-  const b = packet()
-    .eth({ src: s.srcMac, dst: s.dstMac })
-    .ipv4({ src: ip4(s.saddr), dst: ip4(s.daddr), id: s.ipId & 0xffff, flags: "DF", ttl: 64 })
-    .tcp({ sport: s.sport, dport: s.dport, seq: s.seq >>> 0, ack: (s.ack ?? 0) >>> 0, flags: s.flags, win: Math.min(Math.max(0, s.win), 65535), options: s.options });
-  return (s.payload && s.payload.length > 0 ? b.payload(s.payload) : b).build();
+  const f = fields;
+  f.srcMac.set(s.srcMac);
+  f.dstMac.set(s.dstMac);
+  f.srcIp = s.saddr >>> 0;
+  f.dstIp = s.daddr >>> 0;
+  f.ipId = s.ipId & 0xffff;
+  f.ttl = 64;
+  f.sport = s.sport;
+  f.dport = s.dport;
+  f.seq = s.seq >>> 0;
+  f.ack = (s.ack ?? 0) >>> 0;
+  f.flags = tcpFlagBits(s.flags);
+  f.win = Math.min(Math.max(0, s.win), 65535);
+  f.mss = 0;
+  f.wscale = -1;
+  f.sackPermitted = false;
+  f.hasTs = false;
+  f.sackCount = 0;
+  for (const o of s.options ?? []) {
+    if (o.kind === "mss") f.mss = o.value;
+    else if (o.kind === "wscale") f.wscale = o.shift;
+    else if (o.kind === "sackPermitted") f.sackPermitted = true;
+    else if (o.kind === "ts") { f.hasTs = true; f.tsVal = o.val >>> 0; f.tsEcr = o.ecr >>> 0; }
+    else if (o.kind !== "nop") throw new Error(`buildSegment: option ${o.kind} is not one the CP sends`);
+  }
+  const payload = s.payload ?? EMPTY;
+  const frame = allocTcpFrame(f, payload.length);
+  frame.set(payload, tcpPayloadOffset(f));
+  sealTcpFrame(frame);
+  return frame;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Options of a SYN or SYN-ACK in the order Linux sends them (MSS, SACK-permitted, timestamps, window scale). */
 export function synOptions(o: { mss: number; sack: boolean; ts?: { val: number; ecr: number }; wscale?: number }): TcpOption[] {

@@ -2,7 +2,7 @@
 import {
   COUNTER_RX, COUNTER_TO_CP, DESCF_ACK, DESCF_FIN, DESCF_HAS_PAYLOAD, DESCF_RST, DESCF_SYN, DESC_BUF, DESC_FLAGS, DESC_FLOW, DESC_HOST_HASH,
   DESC_L3, DESC_L4, DESC_OUT_PORT, DESC_PAYLOAD, DESC_REASON, DESC_URL_HASH, FLOW_STATE, FLOW_STATE_CLOSED,
-  MSG_TYPE_SEGMENT, MSG_TYPE_SYN, NO_FLOW, REASON_ETH_UNSUPPORTED, REASON_IP_NOT_FOR_US, REASON_IP_UNSUPPORTED_PROTO,
+  MSG_TYPE_SEGMENT, MSG_TYPE_SYN, NO_FLOW, FLOW_STATE_CLOSING, REASON_ETH_UNSUPPORTED, REASON_IP_NOT_FOR_US, REASON_IP_UNSUPPORTED_PROTO,
   REASON_RING_FULL, REASON_TCP_CLOSED_FLOW, REASON_TCP_NO_SERVICE, VERDICT_NEXT, VERDICT_TO_CP,
 } from "../lib/layout";
 import { count, drop } from "../lib/drop";
@@ -59,18 +59,24 @@ function clearResults(desc: usize): void {
 /** A checked TCP segment to one of our addresses: spliced flow -> splice, else -> control plane. */
 function classifyTcp(desc: usize, ip: usize, tcp: usize): i32 {
   const flow = lookupFlow(ip, tcp);
-  if (flow != NO_FLOW) {
-    if (<i32>load<u8>(flowEntry(flow) + FLOW_STATE) == FLOW_STATE_CLOSED) return drop(desc, REASON_TCP_CLOSED_FLOW);
-    store<u32>(desc, flow, DESC_FLOW);
-    return VERDICT_NEXT;
-  }
   const flags = load<u32>(desc, DESC_FLAGS);
+  const pureSyn = (flags & (DESCF_SYN | DESCF_ACK | DESCF_FIN | DESCF_RST)) == DESCF_SYN;
+  if (flow != NO_FLOW) {
+    const state = <i32>load<u8>(flowEntry(flow) + FLOW_STATE);
+    if (state == FLOW_STATE_CLOSED) return drop(desc, REASON_TCP_CLOSED_FLOW);
+    // A pure SYN on a closing flow's 4-tuple is a client reusing its port while the old entries
+    // linger (RFC 9293 3.10.7.4): a new connection, the CP's. Anything else stays spliced.
+    if (state != FLOW_STATE_CLOSING || !pureSyn) {
+      store<u32>(desc, flow, DESC_FLOW);
+      return VERDICT_NEXT;
+    }
+  }
   if (load<u32>(ip + IP_DADDR) == vipRaw()) {
     if (!isServicePort(<u32>load<u16>(tcp + TCP_DPORT))) return drop(desc, REASON_TCP_NO_SERVICE);
     if (flags & DESCF_HAS_PAYLOAD) parseHttpRequest(desc);
   }
   // Anything not yet spliced (to a service on the VIP, or to LOCAL_IP from a server) is the CP's.
-  const msgType = (flags & (DESCF_SYN | DESCF_ACK | DESCF_FIN | DESCF_RST)) == DESCF_SYN ? MSG_TYPE_SYN : MSG_TYPE_SEGMENT; // only a pure SYN opens
+  const msgType = pureSyn ? MSG_TYPE_SYN : MSG_TYPE_SEGMENT; // only a pure SYN opens
   if (!putCpMessage(desc, msgType, NO_FLOW)) return drop(desc, REASON_RING_FULL);
   count(COUNTER_TO_CP);
   return VERDICT_TO_CP;

@@ -214,6 +214,32 @@ describe("control plane: connect, splice, translate, tear down", () => {
     expect(b.cp.stats().requests).toBe(1);
   });
 
+  it("opens a new connection when the client reuses its port while the old entries linger", async () => {
+    const b = await bench();
+    const s = splice(b);
+    const reqEnd = CLIENT_ISN + 1 + REQUEST.length;
+    b.deliver(1, fromServer(0, s.localPort, { seq: SERVER_ISN + 1, ack: reqEnd, flags: "FPA", options: ts(77_800, 102), payload: RESPONSE }));
+    b.take(0);
+    b.deliver(0, fromClient({ seq: reqEnd, ack: u32(s.cookie + 2 + RESPONSE.length), flags: "FA", options: ts(104, 0) }));
+    b.take(1);
+    expect(b.tables.lookup(s.fwdKey)).not.toBeNull(); // lingering
+    // The same 4-tuple, a new SYN: a cookie SYN-ACK from the CP, not a segment spliced to the old server.
+    const isn2 = CLIENT_ISN + 500_000;
+    const r = b.deliver(0, fromClient({ seq: isn2, flags: "S", win: 64240, options: SYN_OPTIONS }));
+    expect(r.verdict).toBe("TO_CP");
+    expect(b.take(1)).toEqual([]);
+    const synAck = one(b.take(0), "SYN-ACK of the new connection");
+    expect(synAck.tcp).toMatchObject({ flagText: "SA", ack: isn2 + 1 });
+    expect(b.tables.lookup(s.fwdKey)).toBeNull(); // the old splice went at once
+    expect(b.cp.stats()).toMatchObject({ teardowns: 1, reusedTuples: 1 });
+    // The handshake completes with the CP and the new request goes to a server afresh.
+    b.deliver(0, fromClient({ seq: isn2 + 1, ack: synAck.tcp!.seq + 1, flags: "A", options: ts(200, tsOf(synAck)!.val) }));
+    b.deliver(0, fromClient({ seq: isn2 + 1, ack: synAck.tcp!.seq + 1, flags: "PA", options: ts(201, tsOf(synAck)!.val), payload: REQUEST }));
+    const syn = one([...b.take(1), ...b.take(2)], "SYN to a server for the new connection");
+    expect(syn.tcp).toMatchObject({ flagText: "S", seq: isn2 });
+    expect(b.cp.stats()).toMatchObject({ connections: 2, requests: 2 });
+  });
+
   it("an RST on the splice removes both entries after lingerPs", async () => {
     const b = await bench();
     const s = splice(b);
