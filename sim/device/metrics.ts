@@ -48,8 +48,10 @@ export function prometheusText(device: Device): string {
   x.one("npswitch_cp_batches_total", "counter", "CP wake-ups that took ring messages (dispatcher batching).", c.chip.cpBatches);
   x.one("npswitch_cp_max_batch", "gauge", "Largest batch of ring messages taken in one CP wake-up.", c.chip.cpMaxBatch);
   for (const [k, v] of Object.entries(c.cp.cp)) {
-    if (typeof v === "number") x.one(`npswitch_cp_${snake(k)}_total`, "counter", `Control plane: ${snake(k).replace(/_/g, " ")}.`, v);
+    if (typeof v !== "number" || k === "activeConnections") continue;
+    x.one(`npswitch_cp_${snake(k)}_total`, "counter", `Control plane: ${snake(k).replace(/_/g, " ")}.`, v);
   }
+  x.one("npswitch_cp_connections_open", "gauge", "Connections in the control plane's table now (before the splice, spliced, lingering).", c.cp.cp.activeConnections);
   x.family("npswitch_cp_refusals_total", "counter", "Connections refused, by reason.", Object.entries(c.cp.cp.refusals).map(([reason, n]) => [{ reason }, n]));
   const servers = c.cp.servers.filter((s) => s.state !== "removed");
   x.family("npswitch_server_up", "gauge", "1 when the server takes new connections.", servers.map((s) => [{ server: s.name }, s.view.up ? 1 : 0]));
