@@ -56,27 +56,31 @@ function clearResults(desc: usize): void {
   store<u32>(desc, 0, DESC_FLAGS);
 }
 
+/** SYN without ACK, FIN or RST: the only segment that opens a connection. */
+@inline function isPureSyn(flags: u32): bool {
+  return (flags & (DESCF_SYN | DESCF_ACK | DESCF_FIN | DESCF_RST)) == DESCF_SYN;
+}
+
 /** A checked TCP segment to one of our addresses: spliced flow -> splice, else -> control plane. */
 function classifyTcp(desc: usize, ip: usize, tcp: usize): i32 {
   const flow = lookupFlow(ip, tcp);
-  const flags = load<u32>(desc, DESC_FLAGS);
-  const pureSyn = (flags & (DESCF_SYN | DESCF_ACK | DESCF_FIN | DESCF_RST)) == DESCF_SYN;
   if (flow != NO_FLOW) {
     const state = <i32>load<u8>(flowEntry(flow) + FLOW_STATE);
     if (state == FLOW_STATE_CLOSED) return drop(desc, REASON_TCP_CLOSED_FLOW);
     // A pure SYN on a closing flow's 4-tuple is a client reusing its port while the old entries
     // linger (RFC 9293 3.10.7.4): a new connection, the CP's. Anything else stays spliced.
-    if (state != FLOW_STATE_CLOSING || !pureSyn) {
+    if (state != FLOW_STATE_CLOSING || !isPureSyn(load<u32>(desc, DESC_FLAGS))) {
       store<u32>(desc, flow, DESC_FLOW);
       return VERDICT_NEXT;
     }
   }
+  const flags = load<u32>(desc, DESC_FLAGS);
   if (load<u32>(ip + IP_DADDR) == vipRaw()) {
     if (!isServicePort(<u32>load<u16>(tcp + TCP_DPORT))) return drop(desc, REASON_TCP_NO_SERVICE);
     if (flags & DESCF_HAS_PAYLOAD) parseHttpRequest(desc);
   }
   // Anything not yet spliced (to a service on the VIP, or to LOCAL_IP from a server) is the CP's.
-  const msgType = pureSyn ? MSG_TYPE_SYN : MSG_TYPE_SEGMENT; // only a pure SYN opens
+  const msgType = isPureSyn(flags) ? MSG_TYPE_SYN : MSG_TYPE_SEGMENT; // only a pure SYN opens
   if (!putCpMessage(desc, msgType, NO_FLOW)) return drop(desc, REASON_RING_FULL);
   count(COUNTER_TO_CP);
   return VERDICT_TO_CP;
