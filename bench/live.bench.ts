@@ -6,7 +6,7 @@
 //   npm run bench -- live
 //   npx tsx bench/live.bench.ts --only haproxy   (or NPSWITCH_LIVE_ONLY=haproxy): one side only,
 //                                                figures printed, no results file written
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,6 +28,10 @@ type Mode = keyof typeof MODES;
 
 interface WrkRun {
   requestsPerSec: number;
+  /** Requests wrk completed in the run. */
+  requests: number;
+  /** CPU time (user + system, µs) each kind of process used during the run, from /proc. */
+  cpuUs: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   /** Non-2xx/3xx responses plus socket errors (connect, read, write, timeout). */
@@ -68,6 +72,8 @@ function parseWrk(out: string): WrkRun {
   const nonzero = kinds.filter(([, n]) => n > 0);
   return {
     requestsPerSec: Number(rps[1]),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    cpuUs: {},
     p50Ms: latencyMs(p50[1]),
     p99Ms: latencyMs(p99[1]),
     errors: nonzero.reduce((a, [, n]) => a + n, 0),
@@ -75,10 +81,39 @@ function parseWrk(out: string): WrkRun {
   };
 }
 
+/**
+ * CPU time (user + system, µs) used so far by the processes on the request path, by kind: the device
+ * (by its pid), socat, nginx, haproxy (by command name; this bench's network runs the only ones).
+ * The kernel's own work (softirq) is not in it.
+ */
+function cpuByKind(devicePid: number | undefined): Record<string, number> {
+  const tick = 1e6 / 100; // USER_HZ
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const kind = Number(entry) === devicePid ? "device" : ["socat", "nginx", "haproxy"].includes(comm) ? comm : null;
+    if (!kind) continue;
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) * tick; // utime, stime (fields 14, 15)
+  }
+  return out;
+}
+
 async function wrk(net: Testnet, target: Target, mode: Mode, connections: number): Promise<WrkRun> {
+  const before = cpuByKind(device?.pid);
   const r = await net.inClient(["wrk", ...WRK_ARGS, `-c${connections}`, ...MODES[mode], TARGETS[target]], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`wrk against ${target} (${mode}) failed (${r.timedOut ? "timed out" : `exit ${r.code ?? r.signal}`}): ${r.stderr}`);
-  return parseWrk(r.stdout.toString("utf8"));
+  const after = cpuByKind(device?.pid);
+  const run = parseWrk(r.stdout.toString("utf8"));
+  for (const k of Object.keys(after)) if (after[k] - (before[k] ?? 0) > 0) run.cpuUs[k] = after[k] - (before[k] ?? 0);
+  return run;
 }
 
 /** One request through the target must reach a server before the figures mean anything. */
@@ -137,6 +172,8 @@ for (const { mode, c, key } of cases) {
       p99Ms: median(rs.map((r) => r.p99Ms)),
       errors: rs.reduce((a, r) => a + r.errors, 0),
       errorKinds: "",
+      requests: rs.reduce((a, r) => a + r.requests, 0),
+      cpuUs: {},
     };
     medians[`${t} ${key}`] = m;
     rows.push([t, mode, String(c), m.requestsPerSec.toFixed(0), m.p50Ms.toFixed(2), m.p99Ms.toFixed(2), String(m.errors)]);
@@ -148,6 +185,22 @@ const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log(`\nwrk ${WRK_ARGS.join(" ")} ${PAGE}, median of ${RUNS} runs (errors: summed)`);
 for (const r of rows) console.log(r.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  "));
 console.log(`errors: wrk's socket errors (connect/read/write/timeout) and non-2xx answers`);
+
+// Where the CPU goes: µs of CPU per request by process kind, over all runs of a case.
+const kinds = ["device", "socat", "haproxy", "nginx"];
+const cpuRows: string[][] = [["target", "mode", "conns", ...kinds.map((k) => `${k} µs/req`)]];
+for (const { mode, c, key } of cases) {
+  for (const t of targets) {
+    const rs = runs[`${t} ${key}`];
+    const requests = rs.reduce((a, r) => a + r.requests, 0);
+    const per = (k: string) => rs.reduce((a, r) => a + (r.cpuUs[k] ?? 0), 0) / Math.max(1, requests);
+    cpuRows.push([t, mode, String(c), ...kinds.map((k) => per(k).toFixed(1))]);
+    for (const k of kinds) if (per(k) > 0) figures.push({ name: `${t} ${key} ${k} CPU per request`, value: Number(per(k).toFixed(1)), unit: "µs" });
+  }
+}
+const cw = cpuRows[0].map((_, c) => Math.max(...cpuRows.map((r) => r[c].length)));
+console.log(`\nCPU per request (user + system of each process kind, from /proc; kernel softirq not included)`);
+for (const r of cpuRows) console.log(r.map((v, c) => (c < 2 ? v.padEnd(cw[c]) : v.padStart(cw[c]))).join("  "));
 
 if (targets.length < 2) {
   console.log(`\nonly ${targets[0]} measured: no device/HAProxy ratio, no results file written`);
