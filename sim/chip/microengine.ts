@@ -5,17 +5,13 @@ import type { Scheduler } from "../engine/scheduler.js";
 import type { ThreadProgram } from "../timing/trace.js";
 import type { MemorySystem } from "./memory-system.js";
 
-export interface MeJob {
-  program: ThreadProgram;
-  /** Handed back to the ME's `done` when the thread finishes the packet (no closure per packet). */
-  token: number;
-}
 
 const IDLE = 0, READY = 1, RUNNING = 2, WAITING = 3;
 
 interface Thread {
   state: number;
-  ops: number[];
+  /** The thread's own program: fetch writes the next packet's into it (no copy, no allocation). */
+  program: ThreadProgram;
   pc: number;
   token: number;
   /** When the read the thread waits for completes. */
@@ -52,14 +48,17 @@ export class Microengine {
     private readonly ctxSwapPs: number,
     private readonly memory: MemorySystem,
     private readonly scheduler: Scheduler,
-    /** Takes the next packet of this ME's stage (running it functionally), or null when there is none. */
-    private readonly fetch: () => MeJob | null,
+    /**
+     * Takes the next packet of this ME's stage (running it functionally), writes its thread program
+     * into `into`, and returns a token for `done`; -1 when there is no packet.
+     */
+    private readonly fetch: (into: ThreadProgram) => number,
     /** A thread finished the packet of `token`, now. */
     private readonly done: (token: number) => void,
   ) {
     this.threads = Array.from({ length: threads }, (_, t) => {
       const th: Thread = {
-        state: IDLE, ops: [], pc: 0, token: -1, readyAt: 0,
+        state: IDLE, program: { ops: [], cycles: 0, waits: 0, posted: 0 }, pc: 0, token: -1, readyAt: 0,
         onSuspend: () => this.suspend(t),
         onReady: () => this.resume(t),
         onFinish: () => this.finish(t),
@@ -93,12 +92,11 @@ export class Microengine {
     if (t === undefined) {
       const idle = this.threads.findIndex((th) => th.state === IDLE);
       if (idle < 0) return;
-      const job = this.fetch();
-      if (!job) return;
       const th = this.threads[idle];
-      th.ops = job.program.ops.slice();
+      const token = this.fetch(th.program);
+      if (token < 0) return;
       th.pc = 0;
-      th.token = job.token;
+      th.token = token;
       t = idle;
     }
     this.run(t, now + this.ctxSwapPs);
@@ -110,7 +108,7 @@ export class Microengine {
     th.state = RUNNING;
     this.running = t;
     let at = start;
-    const ops = th.ops;
+    const ops = th.program.ops;
     for (;;) {
       at += ops[th.pc] * this.psPerCycle;
       const kind = ops[th.pc + 1];

@@ -12,7 +12,7 @@ import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";
 import { MemorySystem } from "./memory-system.js";
-import { Microengine, type MeJob, type MeStats } from "./microengine.js";
+import { Microengine, type MeStats } from "./microengine.js";
 
 const NO_MESSAGES: Uint8Array[] = [];
 
@@ -136,15 +136,12 @@ export class NpChip {
   private readonly jobVerdict = new Int32Array(MAX_BUFFERS);
   private readonly jobTrapped = new Uint8Array(MAX_BUFFERS);
   private readonly jobMessages: Uint8Array[][] = new Array(MAX_BUFFERS).fill(NO_MESSAGES);
-  /** The job fetch hands to an ME: read at once (the ME copies the program's ops), so one object serves. */
-  private readonly job: MeJob = { program: { ops: [], cycles: 0, waits: 0, posted: 0 }, token: -1 };
   private nextSeq = 0;
   private releaseSeq = 0;
   private readonly retired = new Uint8Array(MAX_BUFFERS);
   private readonly outFrame: (Uint8Array | null)[] = new Array(MAX_BUFFERS).fill(null);
   private readonly outPort = new Int32Array(MAX_BUFFERS);
   private readonly outRxTime = new Float64Array(MAX_BUFFERS);
-  private readonly program: ThreadProgram = { ops: [], cycles: 0, waits: 0, posted: 0 };
   private readonly cpQueue: (() => void)[] = [];
   /** Ring messages the CP has not taken yet. */
   private readonly cpInbox: RingMessage[] = [];
@@ -180,7 +177,7 @@ export class NpChip {
       if (img.mes.length === 0) throw new Error(`image ${name} is assigned no microengine`);
       const stage: Stage = { name, index, queue: [], mes: [], packets: 0, cycles: 0, waits: 0 };
       for (const [k, meId] of img.mes.entries()) {
-        stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, () => chip.fetch(stage, k), (index) => chip.complete(index)));
+        stage.mes.push(new Microengine(meId, t.threadsPerMe, t.mePsPerCycle, t.ctxSwapCycles * t.mePsPerCycle, chip.memorySystem, opts.scheduler, (into) => chip.fetch(stage, k, into), (index) => chip.complete(index)));
       }
       chip.stages.push(stage);
     }
@@ -268,9 +265,9 @@ export class NpChip {
   }
 
   /** An ME thread of `stage` takes the next packet: run it now, return its timing and completion. */
-  private fetch(stage: Stage, meIndex: number) {
+  private fetch(stage: Stage, meIndex: number, into: ThreadProgram): number {
     const index = stage.queue.shift();
-    if (index === undefined) return null;
+    if (index === undefined) return -1;
     const inst = this.instances.get(stage.name)![meIndex];
     const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
     this.rings.staged.length = 0;
@@ -284,7 +281,7 @@ export class NpChip {
       trapped = true;
       verdict = V_DROP;
     }
-    const program = programFromTrace(this.view, Math.min(inst.records(), 8192), inst.cycles(), this.opts.timing.cacheLineBytes, this.program);
+    const program = programFromTrace(this.view, Math.min(inst.records(), 8192), inst.cycles(), this.opts.timing.cacheLineBytes, into);
     stage.packets++;
     stage.cycles += program.cycles;
     stage.waits += program.waits;
@@ -294,9 +291,7 @@ export class NpChip {
     this.jobVerdict[index] = verdict;
     this.jobTrapped[index] = trapped ? 1 : 0;
     this.jobMessages[index] = messages;
-    this.job.program = program;
-    this.job.token = index;
-    return this.job;
+    return index;
   }
 
   /** The thread that ran the packet in buffer `index` finished: its effects happen now. */

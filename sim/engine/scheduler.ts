@@ -12,24 +12,27 @@ export function serializationPs(bytes: number, bitsPerSecond: number): Picos {
   return Math.ceil((bytes * 8 * PS_PER_S) / bitsPerSecond);
 }
 
-interface Event {
-  at: Picos;
-  seq: number;
-  run: () => void;
-  cancelled: boolean;
-}
-
 export interface Timer {
   cancel(): void;
   readonly at: Picos;
 }
 
-/** A binary min-heap of events keyed by (at, seq). */
+/**
+ * A binary min-heap of events keyed by (at, seq), kept in parallel arrays so that posting an event
+ * allocates nothing (the hot path: a few events per simulated packet). Cancellable events (`at`,
+ * `after`) are tracked by their seq: a cancelled one is skipped when it reaches the top.
+ */
 export class Scheduler {
-  private heap: Event[] = [];
+  private atOf = new Float64Array(1024);
+  private seqOf = new Float64Array(1024);
+  private fnOf: (() => void)[] = [];
+  private size = 0;
   private seq = 0;
   private current: Picos = 0;
   private executed = 0;
+  /** Seqs of cancellable events not yet run or cancelled, and of those cancelled but still in the heap. */
+  private readonly live = new Set<number>();
+  private readonly cancelled = new Set<number>();
 
   get now(): Picos {
     return this.current;
@@ -40,25 +43,32 @@ export class Scheduler {
   }
 
   get pending(): number {
-    return this.heap.length;
+    return this.size;
   }
 
   /** Time of the earliest pending event (possibly a cancelled one), or undefined when none. */
   get nextAt(): Picos | undefined {
-    return this.heap[0]?.at;
+    return this.size ? this.atOf[0] : undefined;
   }
 
   /** Run `fn` at absolute time `at` (not before now). */
   at(at: Picos, fn: () => void): Timer {
     if (!Number.isFinite(at)) throw new RangeError(`event time ${at} is not finite`);
-    const ev: Event = { at: Math.max(Math.round(at), this.current), seq: this.seq++, run: fn, cancelled: false };
-    this.push(ev);
-    return { cancel: () => { ev.cancelled = true; }, at: ev.at };
+    const when = Math.max(Math.round(at), this.current);
+    const seq = this.seq;
+    this.push(when, fn);
+    this.live.add(seq);
+    return {
+      cancel: () => {
+        if (this.live.delete(seq)) this.cancelled.add(seq);
+      },
+      at: when,
+    };
   }
 
-  /** Run `fn` at `at` with no handle to cancel it (no allocation beyond the event: for hot paths). */
+  /** Run `fn` at `at` with no handle to cancel it (allocates nothing: for hot paths). */
   post(at: Picos, fn: () => void): void {
-    this.push({ at: Math.max(Math.round(at), this.current), seq: this.seq++, run: fn, cancelled: false });
+    this.push(Math.max(Math.round(at), this.current), fn);
   }
 
   /** Run `fn` after `delay` picoseconds. */
@@ -73,52 +83,73 @@ export class Scheduler {
    */
   run(until: Picos = Infinity, maxEvents = Infinity, advance = true): void {
     let n = 0;
-    while (this.heap.length && n < maxEvents) {
-      const top = this.heap[0];
-      if (top.at > until) break;
-      this.pop();
-      if (top.cancelled) continue;
-      this.current = top.at;
+    while (this.size && n < maxEvents) {
+      const at = this.atOf[0];
+      if (at > until) break;
+      const seq = this.seqOf[0];
+      const fn = this.pop();
+      if (this.cancelled.size && this.cancelled.delete(seq)) continue;
+      if (this.live.size) this.live.delete(seq);
+      this.current = at;
       this.executed++;
       n++;
-      top.run();
+      fn();
     }
-    if (advance && until !== Infinity && this.current < until && (this.heap.length === 0 || this.heap[0].at > until)) this.current = until;
+    if (advance && until !== Infinity && this.current < until && (this.size === 0 || this.atOf[0] > until)) this.current = until;
   }
 
-  private less(a: Event, b: Event): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(ev: Event): void {
-    const h = this.heap;
-    h.push(ev);
-    let i = h.length - 1;
+  private push(at: Picos, fn: () => void): void {
+    if (this.size === this.atOf.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.atOf = grow(this.atOf);
+      this.seqOf = grow(this.seqOf);
+    }
+    const A = this.atOf, S = this.seqOf, F = this.fnOf;
+    const seq = this.seq++;
+    let i = this.size++;
+    // Sift up: move parents down until the new event's place is found.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (A[p] < at || (A[p] === at && S[p] < seq)) break;
+      A[i] = A[p];
+      S[i] = S[p];
+      F[i] = F[p];
       i = p;
     }
+    A[i] = at;
+    S[i] = seq;
+    F[i] = fn;
   }
 
-  private pop(): Event {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
+  /** Remove the top event and return its function. */
+  private pop(): () => void {
+    const A = this.atOf, S = this.seqOf, F = this.fnOf;
+    const top = F[0];
+    const last = --this.size;
+    const at = A[last], seq = S[last], fn = F[last];
+    F[last] = undefined as unknown as () => void; // let the closure go
+    if (last === 0) return top;
+    // Sift the last event down from the root.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= last) break;
+      const r = l + 1;
+      let m = l;
+      if (r < last && (A[r] < A[l] || (A[r] === A[l] && S[r] < S[l]))) m = r;
+      if (at < A[m] || (at === A[m] && seq < S[m])) break;
+      A[i] = A[m];
+      S[i] = S[m];
+      F[i] = F[m];
+      i = m;
     }
+    A[i] = at;
+    S[i] = seq;
+    F[i] = fn;
     return top;
   }
 }

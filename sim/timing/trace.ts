@@ -30,6 +30,9 @@ export interface ThreadProgram {
   posted: number;
 }
 
+/** Lines a packet has touched so far (scratch, reused by every call). */
+const seenLines: number[] = [];
+
 /** Build the program from `records` trace entries in `view` and the image's cycle total. */
 export function programFromTrace(view: DataView, records: number, totalCycles: number, lineBytes: number, out: ThreadProgram): ThreadProgram {
   const ops = out.ops;
@@ -38,7 +41,8 @@ export function programFromTrace(view: DataView, records: number, totalCycles: n
   out.posted = 0;
   out.cycles = totalCycles;
   const lineShift = Math.log2(lineBytes) | 0;
-  const seen: number[] = [];
+  const seen = seenLines;
+  seen.length = 0;
   let last = 0;
   for (let i = 0; i < records; i++) {
     const at = TRACE_BASE + 8 * i;
