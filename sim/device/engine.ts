@@ -54,6 +54,8 @@ export class RealtimeEngine {
   private running!: Running;
   private readonly t0 = performance.now();
   private timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires (performance.now() ms). */
+  private timerAt = 0;
   private inbox: { port: number; frame: Uint8Array }[] = [];
   private drainQueued = false;
   private probation: Probation | null = null;
@@ -127,7 +129,6 @@ export class RealtimeEngine {
   /** Run what is due (up to the wall clock plus the lead), check the probation, arm the timer for what is next. */
   pump(started = performance.now()): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer), (this.timer = null);
     const deadline = started + SLICE_MS;
     for (;;) {
       const until = this.wallPs() + LEAD_PS;
@@ -136,13 +137,23 @@ export class RealtimeEngine {
       if (next === undefined || next > until || performance.now() > deadline) break;
     }
     this.checkProbation();
-    this.account(performance.now() - started);
+    const now = performance.now();
+    this.account(now - started);
     const next = this.sched.nextAt;
-    if (next !== undefined) {
-      const ms = Math.max(0, (next - LEAD_PS - this.wallPs()) / 1e9);
-      this.timer = setTimeout(() => this.pump(), Math.min(ms, 1000));
-    }
+    if (next === undefined) return;
+    // Wake for the next event; a timer already armed no later than that stays (re-arming on every
+    // batch of frames costs more than the early wake-up).
+    const wakeAt = now + Math.min(1000, Math.max(0, (next - LEAD_PS - this.wallPs()) / 1e9));
+    if (this.timer && this.timerAt <= wakeAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = wakeAt;
+    this.timer = setTimeout(this.onTimer, wakeAt - now);
   }
+
+  private readonly onTimer = () => {
+    this.timer = null;
+    this.pump();
+  };
 
   private account(ms: number): void {
     this.busyMs += ms;
