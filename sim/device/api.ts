@@ -10,15 +10,10 @@ import { CpConfigError } from "../../controlplane/config.js";
 import { splitHostPort } from "./config.js";
 import type { Device } from "./device.js";
 import { prometheusText } from "./metrics.js";
-import { UploadError } from "./upload.js";
+import { ApiError } from "./errors.js";
 
 const MAX_JSON_BYTES = 1 << 20;
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly extra: Record<string, unknown> = {}) {
-    super(message);
-  }
-}
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -33,7 +28,7 @@ async function body(req: IncomingMessage, limit: number): Promise<Buffer> {
   let n = 0;
   for await (const chunk of req) {
     n += (chunk as Buffer).length;
-    if (n > limit) throw new HttpError(413, `request body over ${limit} bytes`);
+    if (n > limit) throw new ApiError(413, `request body over ${limit} bytes`);
     parts.push(chunk as Buffer);
   }
   return Buffer.concat(parts);
@@ -46,9 +41,9 @@ async function json(req: IncomingMessage): Promise<Record<string, unknown>> {
   try {
     v = JSON.parse(b.toString("utf8"));
   } catch (e) {
-    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
+    throw new ApiError(400, `body is not JSON: ${(e as Error).message}`);
   }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new HttpError(400, "body must be a JSON object");
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ApiError(400, "body must be a JSON object");
   return v as Record<string, unknown>;
 }
 
@@ -67,7 +62,7 @@ export class ManagementApi {
   constructor(private readonly device: Device, private readonly token: string) {
     const d = device;
     const str = (v: unknown, field: string) => {
-      if (typeof v !== "string" || !v) throw new HttpError(400, `field ${field}: expected a string`);
+      if (typeof v !== "string" || !v) throw new ApiError(400, `field ${field}: expected a string`);
       return v;
     };
     this.route("GET", /^\/v1\/status$/, async () => [200, d.status()]);
@@ -121,11 +116,11 @@ export class ManagementApi {
       const n = decodeURIComponent(name);
       let view = d.cp.pool.views[d.cp.pool.indexOf(n)];
       if (b.weight !== undefined) {
-        if (typeof b.weight !== "number" || !(b.weight >= 0)) throw new HttpError(400, `field weight: expected a number >= 0, got ${JSON.stringify(b.weight)}`);
+        if (typeof b.weight !== "number" || !(b.weight >= 0)) throw new ApiError(400, `field weight: expected a number >= 0, got ${JSON.stringify(b.weight)}`);
         view = cpApi.setWeight(d.cp, n, b.weight);
       }
       if (b.up !== undefined) {
-        if (typeof b.up !== "boolean") throw new HttpError(400, `field up: expected true or false, got ${JSON.stringify(b.up)}`);
+        if (typeof b.up !== "boolean") throw new ApiError(400, `field up: expected true or false, got ${JSON.stringify(b.up)}`);
         view = cpApi.setServerUp(d.cp, n, b.up);
       }
       return [200, view];
@@ -139,7 +134,7 @@ export class ManagementApi {
     this.route("PUT", /^\/v1\/policy$/, async (req) => {
       const b = await json(req);
       const params = b.params ?? {};
-      if (typeof params !== "object" || params === null || Array.isArray(params)) throw new HttpError(400, "field params: expected a mapping");
+      if (typeof params !== "object" || params === null || Array.isArray(params)) throw new ApiError(400, "field params: expected a mapping");
       return [200, { name: d.setPolicy(str(b.name, "name"), params as Record<string, unknown>) }];
     });
   }
@@ -166,7 +161,7 @@ export class ManagementApi {
       const [status, value, headers] = await route.handler(req, params);
       send(res, status, value, headers);
     } catch (e) {
-      if (e instanceof HttpError || e instanceof UploadError) return send(res, e.status, { error: e.message, ...e.extra });
+      if (e instanceof ApiError) return send(res, e.status, { error: e.message, ...e.extra });
       if (e instanceof PoolError || e instanceof PolicyConfigError || e instanceof CpConfigError) return send(res, 400, { error: e.message });
       send(res, 500, { error: `internal error: ${(e as Error).message}` });
     }

@@ -20,7 +20,8 @@ import { chipTiming } from "../timing/costs.js";
 import { splitHostPort, type DeviceConfig } from "./config.js";
 import { RealtimeEngine, type Running } from "./engine.js";
 import { Slots, type SlotName } from "./slots.js";
-import { UploadError, Uploads } from "./upload.js";
+import { ApiError } from "./errors.js";
+import { Uploads } from "./upload.js";
 
 export const CHUNK_SIZE = 64 * 1024;
 
@@ -220,7 +221,7 @@ export class Device {
       this.lastFlash = { at, sha256: session.sha256, result: "refused", step, error };
       this.flashes.refused++;
       this.log(`flash refused at step ${step}: ${error}`);
-      throw new UploadError(422, error, { step, ...extra });
+      throw new ApiError(422, error, { step, ...extra });
     };
     try {
       const got = sha256Hex(bytes);
@@ -270,9 +271,9 @@ export class Device {
   async rollback(): Promise<{ slot: SlotName; image: ImageSummary; kept_connections: boolean }> {
     const slot = Slots.other(this.runningSlot);
     const bytes = this.slots.read(slot);
-    if (!bytes) throw new UploadError(409, `slot ${slot} holds no image to roll back to`);
+    if (!bytes) throw new ApiError(409, `slot ${slot} holds no image to roll back to`);
     const v = this.verify(bytes);
-    if (!v.firmware) throw new UploadError(409, `slot ${slot} holds an image that no longer verifies (${v.step}: ${v.error})`);
+    if (!v.firmware) throw new ApiError(409, `slot ${slot} holds an image that no longer verifies (${v.step}: ${v.error})`);
     const { keptConnections } = await this.engine.swap(v.firmware);
     this.runningSlot = slot;
     this.runningSummary = summary(v.firmware, bytes);

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ApiError } from "./errors.js";
 
 export interface UploadSession {
   id: string;
@@ -14,12 +15,6 @@ export interface UploadSession {
   state: "receiving" | "verifying";
   path: string;
   lastChunkMs: number;
-}
-
-export class UploadError extends Error {
-  constructor(readonly status: number, message: string, readonly extra: Record<string, unknown> = {}) {
-    super(message);
-  }
 }
 
 /** Largest firmware file accepted (the images are small: a few hundred KiB at most). */
@@ -37,11 +32,11 @@ export class Uploads {
 
   begin(size: unknown, sha256: unknown): UploadSession {
     if (!Number.isInteger(size) || (size as number) <= 0 || (size as number) > MAX_IMAGE_BYTES) {
-      throw new UploadError(400, `field size: expected the image's length in bytes, 1..${MAX_IMAGE_BYTES}, got ${JSON.stringify(size)}`);
+      throw new ApiError(400, `field size: expected the image's length in bytes, 1..${MAX_IMAGE_BYTES}, got ${JSON.stringify(size)}`);
     }
-    if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) throw new UploadError(400, `field sha256: expected 64 lowercase hex digits, got ${JSON.stringify(sha256)}`);
+    if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError(400, `field sha256: expected 64 lowercase hex digits, got ${JSON.stringify(sha256)}`);
     if (this.session) {
-      throw new UploadError(409, `another upload is in progress (session ${this.session.id}, ${this.session.received}/${this.session.size} bytes); it expires after ${this.timeoutMs / 1000} s without a chunk`);
+      throw new ApiError(409, `another upload is in progress (session ${this.session.id}, ${this.session.received}/${this.session.size} bytes); it expires after ${this.timeoutMs / 1000} s without a chunk`);
     }
     const id = randomBytes(8).toString("hex");
     const path = join(this.dir, `upload-${id}.part`);
@@ -53,16 +48,16 @@ export class Uploads {
 
   get(id: string): UploadSession {
     const s = this.session;
-    if (!s || s.id !== id) throw new UploadError(404, `no upload session ${id} (expired, aborted or committed); start again with POST /v1/flash`);
+    if (!s || s.id !== id) throw new ApiError(404, `no upload session ${id} (expired, aborted or committed); start again with POST /v1/flash`);
     return s;
   }
 
   chunk(id: string, offset: number, bytes: Uint8Array): UploadSession {
     const s = this.get(id);
-    if (s.state !== "receiving") throw new UploadError(409, `session ${id} is being verified`, { received: s.received });
-    if (offset !== s.received) throw new UploadError(409, `chunk at offset ${offset}, but ${s.received} bytes were received: resume from ${s.received}`, { received: s.received });
-    if (bytes.length === 0 || bytes.length > this.chunkSize) throw new UploadError(400, `chunk of ${bytes.length} bytes: expected 1..${this.chunkSize}`, { received: s.received });
-    if (s.received + bytes.length > s.size) throw new UploadError(400, `chunk ends at ${s.received + bytes.length}, past the announced size ${s.size}`, { received: s.received });
+    if (s.state !== "receiving") throw new ApiError(409, `session ${id} is being verified`, { received: s.received });
+    if (offset !== s.received) throw new ApiError(409, `chunk at offset ${offset}, but ${s.received} bytes were received: resume from ${s.received}`, { received: s.received });
+    if (bytes.length === 0 || bytes.length > this.chunkSize) throw new ApiError(400, `chunk of ${bytes.length} bytes: expected 1..${this.chunkSize}`, { received: s.received });
+    if (s.received + bytes.length > s.size) throw new ApiError(400, `chunk ends at ${s.received + bytes.length}, past the announced size ${s.size}`, { received: s.received });
     appendFileSync(s.path, bytes);
     s.received += bytes.length;
     s.lastChunkMs = Date.now();
@@ -73,8 +68,8 @@ export class Uploads {
   /** The whole upload, for verification; the session then stays "verifying" until finish(). */
   take(id: string): { session: UploadSession; bytes: Uint8Array } {
     const s = this.get(id);
-    if (s.state !== "receiving") throw new UploadError(409, `session ${id} is already being verified`);
-    if (s.received !== s.size) throw new UploadError(422, `only ${s.received} of ${s.size} bytes were received`, { step: "size", received: s.received });
+    if (s.state !== "receiving") throw new ApiError(409, `session ${id} is already being verified`);
+    if (s.received !== s.size) throw new ApiError(422, `only ${s.received} of ${s.size} bytes were received`, { step: "size", received: s.received });
     s.state = "verifying";
     if (this.timer) clearTimeout(this.timer), (this.timer = null);
     return { session: s, bytes: new Uint8Array(readFileSync(s.path)) };
