@@ -26,8 +26,6 @@ export interface ParsedSegment {
   sackPermitted: boolean;
   ts?: { val: number; ecr: number };
   payload: Uint8Array;
-  /** Checksums and lengths are right (the data plane may be configured not to check the TCP checksum). */
-  intact: boolean;
 }
 
 export const has = (s: { flags: number }, flag: keyof typeof TCP_FLAG): boolean => (s.flags & TCP_FLAG[flag]) !== 0;
@@ -44,7 +42,7 @@ export function parseSegment(frame: Uint8Array): ParsedSegment | null {
   const out: ParsedSegment = {
     srcMac: frame.subarray(6, 12), dstMac: frame.subarray(0, 6),
     saddr: p.srcIp, daddr: p.dstIp, sport: p.sport, dport: p.dport, seq: p.seq, ack: p.ack, flags: p.flags, win: p.win,
-    sackPermitted: p.sackPermitted, payload: frame.subarray(p.payloadAt, p.payloadAt + p.payloadLen), intact: true,
+    sackPermitted: p.sackPermitted, payload: frame.subarray(p.payloadAt, p.payloadAt + p.payloadLen),
   };
   if (p.mss) out.mss = p.mss;
   if (p.wscale >= 0) out.wscale = p.wscale;
