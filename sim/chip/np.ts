@@ -165,12 +165,15 @@ export class NpChip {
     this.stats = { rxPackets: 0, txPackets: 0, txBytes: 0, toCp: 0, traps: 0, drops: {}, me: [], latencyPs: [], cycles: [], cpBusyPs: 0, cpMessages: 0, cpBatches: 0, cpMaxBatch: 0 };
   }
 
-  /** Instrument and instantiate every image on the MEs the manifest assigns it; call init(). */
+  /**
+   * Instrument and instantiate every image on the MEs the manifest assigns it; call init(). Images
+   * already compiled (NpChip.compile) are not compiled again.
+   */
   static async create(opts: ChipOptions): Promise<NpChip> {
     const chip = new NpChip(opts, new Map());
     chip.imports = npImports(chip.memory, { rings: chip.rings, clock: () => chip.timestamp() });
     const t = opts.timing;
-    const compiled = await NpChip.compile(opts.images, t);
+    const compiled = opts.images.every((i): i is CompiledImage => "module" in i) ? opts.images : await NpChip.compile(opts.images, t);
     for (const [index, name] of opts.pipeline.entries()) {
       const img = compiled.find((i) => i.name === name);
       if (!img) throw new Error(`pipeline stage ${name} has no image`);

@@ -11,7 +11,7 @@ import type { FirmwareImage } from "../../toolchain/image/format.js";
 import { NpswitchError } from "../../toolchain/errors.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import type { ChipTiming } from "../timing/costs.js";
-import { NpChip, type ChipImage } from "./np.js";
+import { NpChip, type ChipImage, type CompiledImage } from "./np.js";
 
 export interface SwitchOptions {
   firmware: FirmwareImage;
@@ -26,6 +26,8 @@ export interface SwitchOptions {
   stageQueue?: number;
   cpBatching?: boolean;
   keepLatency?: boolean;
+  /** The firmware's images already compiled for the chip (NpChip.compile of chipImages): not compiled again. */
+  compiled?: CompiledImage[];
 }
 
 export interface Switch {
@@ -52,7 +54,7 @@ export function chipImages(firmware: FirmwareImage, meCount: number, mes?: Switc
 
 export async function createSwitch(o: SwitchOptions): Promise<Switch> {
   const chip = await NpChip.create({
-    timing: o.timing, images: chipImages(o.firmware, o.timing.meCount, o.mes), pipeline: o.firmware.manifest.pipeline, scheduler: o.sched,
+    timing: o.timing, images: o.compiled ?? chipImages(o.firmware, o.timing.meCount, o.mes), pipeline: o.firmware.manifest.pipeline, scheduler: o.sched,
     config: { vip: o.cp.vip, localIp: o.cp.localIp, servicePorts: o.cp.servicePorts, portMacs: o.cp.portMacs },
     transmit: o.transmit, stageQueue: o.stageQueue, cpBatching: o.cpBatching, cpWakeupCycles: cpCycles("wakeup"), keepLatency: o.keepLatency,
   });

@@ -69,9 +69,8 @@ export class RealtimeEngine {
 
   static async start(o: EngineOptions, firmware: FirmwareImage): Promise<RealtimeEngine> {
     const e = new RealtimeEngine(o);
-    e.sw = await e.build(firmware);
     e.running = { firmware, compiled: await NpChip.compile(e.images(firmware), o.timing) };
-    e.sw.chip.swapImages(e.running.compiled);
+    e.sw = await e.build(e.running);
     return e;
   }
 
@@ -91,11 +90,10 @@ export class RealtimeEngine {
     return chipImages(firmware, this.o.timing.meCount, this.o.mes ? { counts: this.o.mes, origin: "device config: field switch.mes" } : undefined);
   }
 
-  private async build(firmware: FirmwareImage): Promise<Switch> {
+  private async build(r: Running): Promise<Switch> {
     return createSwitch({
-      firmware, timing: this.o.timing, sched: this.sched, transmit: this.o.transmit, cp: this.o.cp,
+      firmware: r.firmware, compiled: r.compiled, timing: this.o.timing, sched: this.sched, transmit: this.o.transmit, cp: this.o.cp,
       policy: createPolicy(this.o.policy.name, this.o.policy.params),
-      mes: this.o.mes ? { counts: this.o.mes, origin: "device config: field switch.mes" } : undefined,
       stageQueue: this.o.stageQueue, cpBatching: this.o.cpBatching, keepLatency: false,
     });
   }
@@ -223,8 +221,7 @@ export class RealtimeEngine {
       return true;
     }
     const old = this.sw;
-    const sw = await this.build(next.firmware);
-    sw.chip.swapImages(next.compiled);
+    const sw = await this.build(next);
     const spliced = old.cp.stats().spliced - old.cp.stats().teardowns;
     old.cp.close();
     this.sw = sw;
