@@ -26,16 +26,23 @@ const DATAPLANE = fileURLToPath(new URL("../../dataplane", import.meta.url));
 const PORT_MACS = ["02:00:00:00:00:10", "02:00:00:00:00:11"];
 const CLIENT_MAC = "02:90:01:00:00:0a";
 
-/** A copy of dataplane/ with `edit` applied to one image's source, built and signed with the dev key. */
-async function buildVariant(name: string, image: string, edit: (src: string) => string): Promise<string> {
+/** A copy of dataplane/ changed by `change`, built and signed with the dev key. */
+async function buildCopy(name: string, change: (dir: string) => void): Promise<string> {
   const dir = join(work, `dp-${name}`);
   cpSync(DATAPLANE, dir, { recursive: true });
-  const file = join(dir, image, "index.ts");
-  const src = readFileSync(file, "utf8");
-  const edited = edit(src);
-  expect(edited).not.toBe(src);
-  writeFileSync(file, edited);
+  change(dir);
   return (await buildFirmware({ out: join(work, `${name}.npfw`), dataplaneDir: dir })).out;
+}
+
+/** A copy of dataplane/ with `edit` applied to one image's source. */
+function buildVariant(name: string, image: string, edit: (src: string) => string): Promise<string> {
+  return buildCopy(name, (dir) => {
+    const file = join(dir, image, "index.ts");
+    const src = readFileSync(file, "utf8");
+    const edited = edit(src);
+    expect(edited).not.toBe(src);
+    writeFileSync(file, edited);
+  });
 }
 
 const images: Record<string, string> = {};
@@ -106,13 +113,10 @@ beforeAll(async () => {
     "  count(COUNTER_RX);\n",
     "  count(COUNTER_RX);\n  if (load<u16>(desc, 4) == 1234) unreachable();\n"));
   // A third stage (a copy of splice that no packet reaches): other stages and ME split, so the swap is cold.
-  {
-    const dir = join(work, "dp-threestage");
-    cpSync(DATAPLANE, dir, { recursive: true });
+  images.threeStage = await buildCopy("three-stage", (dir) => {
     cpSync(join(dir, "splice"), join(dir, "tx"), { recursive: true });
     writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ stages: ["classify", "splice", "tx"], mapping: "pipelined" }));
-    images.threeStage = (await buildFirmware({ out: join(work, "three-stage.npfw"), dataplaneDir: dir })).out;
-  }
+  });
   // Signed by a key the device does not trust.
   generateKey(join(work, "other.pem"));
   images.untrusted = (await buildFirmware({ out: join(work, "untrusted.npfw"), keyPath: join(work, "other.pem") })).out;
