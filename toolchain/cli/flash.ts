@@ -1,12 +1,12 @@
 // `npswitch flash`: send a firmware image to a running device (A/B slots, self-test, rollback), or show its status.
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
 import { NpswitchError } from "../errors.js";
 import {
   DEFAULT_DEVICE_URL, DeviceClient,
   type CommitResult, type DeviceStatus, type ImageInfo, type RollbackResult,
 } from "../flash/client.js";
 import { flashImage } from "../flash/flash.js";
+import { readFirmwareFile } from "../image/verify-firmware.js";
 import { printJson, progressBar, readTokenFile } from "./output.js";
 
 interface FlashCliOptions {
@@ -81,15 +81,7 @@ function positiveInt(name: string) {
 }
 
 function readImage(path: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new NpswitchError(`${path}: no such file`);
-    if (code === "EISDIR") throw new NpswitchError(`${path}: is a directory, not a firmware image`);
-    throw new NpswitchError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  const bytes = readFirmwareFile(path);
   if (bytes.length === 0) throw new NpswitchError(`${path}: empty file, not a firmware image`);
   return bytes;
 }

@@ -34,7 +34,6 @@ export function registerInspect(program: Command): void {
         fw = decodeFirmware(readFirmwareFile(file));
       } catch (e) {
         if (e instanceof ImageFormatError) throw new NpswitchError(`${file}: ${e.message}`);
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new NpswitchError(`${file}: no such file`);
         throw e;
       }
       const d = describeFirmware(fw);

@@ -1,6 +1,5 @@
 // `npswitch verify`: check a firmware image as a device would; one line per failed rule, exit 1.
 import type { Command } from "commander";
-import { NpswitchError } from "../errors.js";
 import { RULES } from "../verify/index.js";
 import { readFirmwareFile, verifyFirmware } from "../image/verify-firmware.js";
 import { printJson } from "./output.js";
@@ -18,14 +17,7 @@ Rules checked on each image:
 ${RULES.map((r) => `  ${r.id.padEnd(14)} ${r.description}`).join("\n")}
 and on the firmware: format, signature, hash, target, manifest, abi.`)
     .action((file: string, opts: { pubkey?: string[]; target?: string; json?: boolean }) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFirmwareFile(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new NpswitchError(`${file}: no such file`);
-        throw e;
-      }
-      const r = verifyFirmware(bytes, { pubkeys: opts.pubkey, target: opts.target });
+      const r = verifyFirmware(readFirmwareFile(file), { pubkeys: opts.pubkey, target: opts.target });
       if (opts.json) printJson({ file, ok: r.ok, violations: r.violations });
       else if (r.ok) {
         const m = r.firmware!.manifest;

@@ -5,6 +5,7 @@ import type { KeyObject } from "node:crypto";
 import { ABI_VERSION } from "../abi/abi.js";
 import { CAPACITIES, MEMORY_PAGES } from "../abi/layout.js";
 import { imageDataBase } from "../build/compile.js";
+import { NpswitchError } from "../errors.js";
 import { loadProfile, BUILTIN_TARGETS } from "../target/profile.js";
 import { verifyImageBinary, type Violation } from "../verify/index.js";
 import { countInstructions, readModule } from "../wasm/reader.js";
@@ -96,6 +97,14 @@ function trustedKeys(paths: string[] | undefined): KeyObject[] {
   return existsSync(dev) ? [loadPublicKey(dev)] : [];
 }
 
+/** A firmware file's bytes; a missing, unreadable or directory path is one NpswitchError naming it. */
 export function readFirmwareFile(path: string): Uint8Array {
-  return new Uint8Array(readFileSync(path));
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new NpswitchError(`${path}: no such file`);
+    if (code === "EISDIR") throw new NpswitchError(`${path}: is a directory, not a firmware image`);
+    throw new NpswitchError(`${path}: cannot read: ${(e as Error).message}`);
+  }
 }
