@@ -16,17 +16,21 @@ export function acceptingInPoolOrder(servers: readonly ServerView[]): ServerView
 }
 
 /**
- * LVS wlc: the accepting candidate with the fewest active connections per unit of weight
- * (a.active * b.weight < b.active * a.weight, no division), ties to the lower index; null when none accepts.
+ * LVS wlc: the accepting candidate with the fewest connections per unit of weight
+ * (a.conns * b.weight < b.conns * a.weight, no division), ties to the lower index; null when none accepts.
+ * `conns` defaults to the spliced connections; a policy that dispatches bursts passes spliced plus its own
+ * dispatches in flight (connection-count.ts InFlight), or a burst read in one CP batch all goes to one server.
  */
-export function leastConnections(candidates: readonly ServerView[]): ServerView | null {
+export function leastConnections(candidates: readonly ServerView[], conns: (s: ServerView) => number = (s) => s.activeConnections): ServerView | null {
   let best: ServerView | null = null;
+  let bestConns = 0;
   for (const s of candidates) {
     if (s.weight <= 0) continue;
-    if (!best) { best = s; continue; }
-    const a = s.activeConnections * best.weight;
-    const b = best.activeConnections * s.weight;
-    if (a < b || (a === b && s.index < best.index)) best = s;
+    const n = conns(s);
+    if (!best) { best = s; bestConns = n; continue; }
+    const a = n * best.weight;
+    const b = bestConns * s.weight;
+    if (a < b || (a === b && s.index < best.index)) { best = s; bestConns = n; }
   }
   return best;
 }

@@ -8,7 +8,7 @@
 //   3. the value is in the learned table (value -> server, forgotten after `ttlSeconds` without use).
 // The session goes there when that server is a candidate, even while it is quiesced (weight 0: draining
 // lets existing sessions finish, as HAProxy's drain). Otherwise (no cookie, unknown value, server down or
-// failed) weighted least connections picks, and when the request carried a value, the table learns
+// failed) weighted least connections (counting its dispatches not spliced yet) picks, and when the request carried a value, the table learns
 // value -> the server the connection was spliced to.
 //
 // The switch never injects Set-Cookie: after the splice the response goes through the DPs without the CP,
@@ -18,6 +18,7 @@
 import type { HttpRequest } from "../http/request.js";
 import type { DispatchOutcome, Policy, PolicyContext, ServerView } from "./policy.js";
 import { leastConnections, LruMap, paramError } from "./content-aware-common.js";
+import { InFlight } from "./connection-count.js";
 
 const NAME = "cookie-affinity";
 
@@ -54,6 +55,7 @@ export function cookieAffinity(params: Partial<CookieAffinityParams> = {}): Cook
   const table = new LruMap<string, { server: string; lastUsed: number }>(params.maxSessions ?? 65536);
   let ctx: PolicyContext | undefined;
   const now = () => ctx?.now() ?? 0;
+  const inFlight = new InFlight();
 
   /** The server name the value stands for, or undefined. */
   const lookup = (value: string, candidates: readonly ServerView[]): ServerView | undefined => {
@@ -83,13 +85,13 @@ export function cookieAffinity(params: Partial<CookieAffinityParams> = {}): Cook
     parse: (req: HttpRequest) => cookieValue(req.cookie, cookie),
     select(value: string | undefined, candidates: readonly ServerView[], c: PolicyContext): ServerView | null {
       ctx ??= c;
-      if (value !== undefined) {
-        const sticky = lookup(value, candidates);
-        if (sticky) return sticky;
-      }
-      return leastConnections(candidates);
+      const t = c.now();
+      const pick = (value !== undefined ? lookup(value, candidates) : undefined) ?? leastConnections(candidates, (s) => inFlight.connections(s, t));
+      if (pick) inFlight.add(pick, t);
+      return pick;
     },
     post(server: ServerView, req: HttpRequest, result: DispatchOutcome) {
+      inFlight.settle(server);
       if (!learn || result.outcome !== "spliced") return;
       const value = cookieValue(req.cookie, cookie);
       if (value === undefined) return;

@@ -5,10 +5,11 @@
 // Ordered rules match a request by path prefix, path regex, Host, header and method (all conditions of a
 // rule must hold); the first matching rule names a group, no match means `defaultGroup`. A server is in
 // group G when its name is G or its tag `groupTag` (comma-separated) lists G. Within the group: weighted
-// least connections. A group with no candidate left refuses (503) unless `fallback` says otherwise.
+// least connections, counting this policy's dispatches not spliced yet (as the content-blind ones do). A group with no candidate left refuses (503) unless `fallback` says otherwise.
 import type { HttpRequest } from "../http/request.js";
 import type { Policy, PolicyContext, ServerView } from "./policy.js";
 import { leastConnections, oneOf, paramError, requestPath } from "./content-aware-common.js";
+import { InFlight } from "./connection-count.js";
 
 const NAME = "service-partitioning";
 export const PARTITION_FALLBACKS = ["refuse", "default", "any"] as const;
@@ -122,6 +123,7 @@ export function servicePartitioning(params: Partial<ServicePartitioningParams> =
   const defaultGroup = params.defaultGroup ?? "";
   const groupTag = params.groupTag ?? "partition";
   const fallback = oneOf(NAME, "fallback", params.fallback ?? "refuse", PARTITION_FALLBACKS);
+  const inFlight = new InFlight();
   const inGroup = (s: ServerView, g: string) =>
     g === "" || s.name === g || (s.tags[groupTag] ?? "").split(",").some((t) => t.trim() === g);
   return {
@@ -140,11 +142,18 @@ export function servicePartitioning(params: Partial<ServicePartitioningParams> =
       for (let i = 0; i < rules.length; i++) if (rules[i].test(req, path, pathAndQuery)) return { group: rules[i].group, rule: i };
       return { group: defaultGroup, rule: -1 };
     },
-    select(info: PartitionInfo, candidates: readonly ServerView[]): ServerView | null {
-      const pick = leastConnections(candidates.filter((s) => inGroup(s, info.group)));
-      if (pick || fallback === "refuse") return pick;
-      if (fallback === "default" && info.group !== defaultGroup) return leastConnections(candidates.filter((s) => inGroup(s, defaultGroup)));
-      return fallback === "any" ? leastConnections(candidates) : null;
+    select(info: PartitionInfo, candidates: readonly ServerView[], ctx: PolicyContext): ServerView | null {
+      const now = ctx.now();
+      const least = (group: string | null) =>
+        leastConnections(group === null ? candidates : candidates.filter((s) => inGroup(s, group)), (s) => inFlight.connections(s, now));
+      let pick = least(info.group);
+      if (!pick && fallback === "default" && info.group !== defaultGroup) pick = least(defaultGroup);
+      if (!pick && fallback === "any") pick = least(null);
+      if (pick) inFlight.add(pick, now);
+      return pick;
+    },
+    post(server: ServerView) {
+      inFlight.settle(server);
     },
   };
 }

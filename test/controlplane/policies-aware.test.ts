@@ -175,6 +175,24 @@ describe("service-partitioning", () => {
     expect(p.parse!(request("http://www.example.com/images/x.gif"))).toEqual({ group: "static", rule: 0 });
   });
 
+  it("counts its dispatches not spliced yet: a burst read in one CP batch spreads over the group", () => {
+    const { servers, ctx } = make();
+    const p = createPolicy("service-partitioning", { rules, defaultGroup: "web" });
+    p.init!(ctx);
+    loads(servers, [2, 2, 0, 0, 0, 0]);
+    // Six selects before any install (activeConnections unchanged): 3 each, not 6 to s0.
+    const burst = Array.from({ length: 6 }, () => pick(p, request("/images/a.png"), servers, ctx));
+    expect(burst).toEqual(["s0", "s1", "s0", "s1", "s0", "s1"]);
+    // Installed (post spliced, now counted by the pool): the in-flight count is settled, not doubled.
+    for (const name of burst) {
+      const s = servers.find((x) => x.name === name)!;
+      s.activeConnections++;
+      p.post!(s, request("/images/a.png"), { outcome: "spliced" });
+    }
+    servers[0].activeConnections--;
+    expect(pick(p, request("/images/a.png"), servers, ctx)).toBe("s0");
+  });
+
   it("a group with no candidate refuses, or falls back as configured", () => {
     const { servers, ctx } = make();
     const noStatic = servers.filter((s) => s.tags.partition !== "static");
@@ -258,6 +276,15 @@ describe("cookie-affinity", () => {
     expect(at("new")).toBe("s2"); // a third session evicts the least recently used (abc)
     expect([...p.sessions().keys()]).toEqual(["xyz", "new"]);
     expect(at("abc")).toBe("s2");
+  });
+
+  it("without a cookie, a burst before any install spreads by least connections counting its own dispatches", () => {
+    const servers = pool(3);
+    const ctx = context(servers);
+    const p = createPolicy("cookie-affinity");
+    p.init!(ctx);
+    loads(servers, [1, 0, 0]);
+    expect(Array.from({ length: 5 }, () => pick(p, request("/"), servers, ctx))).toEqual(["s1", "s2", "s0", "s1", "s2"]);
   });
 
   it("learns only from spliced connections, and not at all with learn: false", () => {
