@@ -88,10 +88,11 @@ export class Microengine {
 
   private dispatch(now: number): void {
     this.account(now);
-    let t = this.ready.shift();
+    let t = this.ready.length ? this.ready.shift() : undefined;
     if (t === undefined) {
-      const idle = this.threads.findIndex((th) => th.state === IDLE);
-      if (idle < 0) return;
+      let idle = 0;
+      while (idle < this.threads.length && this.threads[idle].state !== IDLE) idle++;
+      if (idle === this.threads.length) return;
       const th = this.threads[idle];
       const token = this.fetch(th.program);
       if (token < 0) return;

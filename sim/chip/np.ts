@@ -273,7 +273,7 @@ export class NpChip {
     if (index === undefined) return -1;
     const inst = this.instances.get(stage.name)![meIndex];
     const desc = DESCRIPTORS_BASE + index * PACKET_DESC.size;
-    this.rings.staged.length = 0;
+    if (this.rings.staged.length) this.rings.staged.length = 0;
     inst.reset();
     let verdict: number;
     let trapped = false;

@@ -58,12 +58,12 @@ export class Scheduler {
     const seq = this.seq;
     this.push(when, fn);
     this.live.add(seq);
-    return {
-      cancel: () => {
-        if (this.live.delete(seq)) this.cancelled.add(seq);
-      },
-      at: when,
-    };
+    return new EventHandle(this, seq, when);
+  }
+
+  /** Cancel the cancellable event `seq` if it has not run yet (EventHandle.cancel). */
+  cancelEvent(seq: number): void {
+    if (this.live.delete(seq)) this.cancelled.add(seq);
   }
 
   /** Run `fn` at `at` with no handle to cancel it (allocates nothing: for hot paths). */
@@ -151,5 +151,14 @@ export class Scheduler {
     S[i] = seq;
     F[i] = fn;
     return top;
+  }
+}
+
+/** The handle `Scheduler.at` returns: a plain object, no closure per event (timers are armed per segment). */
+class EventHandle implements Timer {
+  constructor(private readonly sched: Scheduler, private readonly seq: number, readonly at: Picos) {}
+
+  cancel(): void {
+    this.sched.cancelEvent(this.seq);
   }
 }

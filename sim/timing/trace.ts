@@ -30,19 +30,28 @@ export interface ThreadProgram {
   posted: number;
 }
 
-/** Lines a packet has touched so far (scratch, reused by every call). */
-const seenLines: number[] = [];
+/** Lines a packet has touched so far (scratch, reused by every call; grows when a packet touches more). */
+let seenLines: Int32Array = new Int32Array(256);
 
-/** Build the program from `records` trace entries in `view` and the image's cycle total. */
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Build the program from `records` trace entries in `view` and the image's cycle total. `out.ops` is
+ * overwritten from index 0 up to the final segment (kind -1), where a reader stops; entries after it
+ * are left from earlier packets rather than truncated (no allocation or resize per packet).
+ */
 export function programFromTrace(view: DataView, records: number, totalCycles: number, lineBytes: number, out: ThreadProgram): ThreadProgram {
   const ops = out.ops;
-  ops.length = 0;
-  out.waits = 0;
-  out.posted = 0;
-  out.cycles = totalCycles;
+  let n = 0;
+  let waits = 0;
+  let posted = 0;
   const lineShift = Math.log2(lineBytes) | 0;
-  const seen = seenLines;
-  seen.length = 0;
+  let seen = seenLines;
+  let nSeen = 0;
   let last = 0;
   for (let i = 0; i < records; i++) {
     const at = TRACE_BASE + 8 * i;
@@ -53,19 +62,35 @@ export function programFromTrace(view: DataView, records: number, totalCycles: n
     const kind = kindOf(addr);
     if (kind < 0) continue;
     const line = addr >>> lineShift;
+    let k = 0;
+    while (k < nSeen && seen[k] !== line) k++;
+    const wasSeen = k < nSeen;
+    if (!wasSeen) {
+      if (nSeen === seen.length) seen = seenLines = grown(seen);
+      seen[nSeen++] = line;
+    }
     if (write) {
-      if (!seen.includes(line)) seen.push(line);
-      ops.push(cycles - last, kind, 1 | (line << 8));
-      out.posted++;
+      ops[n] = cycles - last;
+      ops[n + 1] = kind;
+      ops[n + 2] = 1 | (line << 8);
+      n += 3;
+      posted++;
       last = cycles;
       continue;
     }
-    if (seen.includes(line)) continue;
-    seen.push(line);
-    ops.push(cycles - last, kind, line << 8);
-    out.waits++;
+    if (wasSeen) continue;
+    ops[n] = cycles - last;
+    ops[n + 1] = kind;
+    ops[n + 2] = line << 8;
+    n += 3;
+    waits++;
     last = cycles;
   }
-  ops.push(Math.max(0, totalCycles - last), -1, 0);
+  ops[n] = Math.max(0, totalCycles - last);
+  ops[n + 1] = -1;
+  ops[n + 2] = 0;
+  out.cycles = totalCycles;
+  out.waits = waits;
+  out.posted = posted;
   return out;
 }
