@@ -8,9 +8,11 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { NpswitchError } from "../../toolchain/errors.js";
 import { parseYamlConfig } from "../../toolchain/yaml-config.js";
+import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../../toolchain/config-fields.js";
 
-const positiveInt = z.number().int().positive();
-const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, "an IPv4 address like 10.0.0.1");
+/** The device's CP limits: a real LAN, real clients (idle keep-alive connections live 2 minutes). */
+const CP_LIMITS = { requestTimeoutMs: 10_000, idleTimeoutMs: 120_000, lingerMs: 500 };
+
 const mac = z.string().regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, "a MAC address like 02:00:00:00:00:10");
 /** host:port on loopback: the device never listens or sends elsewhere. */
 const loopback = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/, "a loopback address and port like 127.0.0.1:20000");
@@ -70,19 +72,14 @@ export const DeviceConfigSchema = z.strictObject({
     params: z.record(z.string(), z.unknown()).default({}),
   }).default({ name: "round-robin", params: {} }),
   cp: z.strictObject({
-    max_header_bytes: positiveInt.default(8192),
-    request_timeout_ms: z.number().positive().default(10_000),
-    idle_timeout_ms: z.number().positive().default(120_000),
-    /** Entries stay this long after both FINs or an RST, for the last ACK and retransmissions (a LAN: well under a second). */
-    linger_ms: z.number().nonnegative().default(500),
-    batching: z.boolean().default(true),
+    ...cpLimitFields(CP_LIMITS),
     /** A server whose connect failed (RST or no SYN-ACK) stays down at least this long. */
     fail_timeout_ms: z.number().nonnegative().default(5000),
     /** Local ports on LOCAL_IP for connections to servers. */
     local_ports: z.tuple([z.number().int().min(1024).max(65535), z.number().int().min(1024).max(65535)]).default([10000, 65535]),
     /** A local port is not used towards the same server again for this long (the server's TIME_WAIT: 60 s on Linux). */
     port_reuse_s: z.number().nonnegative().default(60),
-  }).default({ max_header_bytes: 8192, request_timeout_ms: 10_000, idle_timeout_ms: 120_000, linger_ms: 500, batching: true, fail_timeout_ms: 5000, local_ports: [10000, 65535], port_reuse_s: 60 }),
+  }).default({ ...cpLimitValues(CP_LIMITS), fail_timeout_ms: 5000, local_ports: [10000, 65535], port_reuse_s: 60 }),
   /** Secret for SYN cookies; default: random at each start. */
   syn_cookie_secret: z.string().optional(),
 });

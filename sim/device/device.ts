@@ -15,6 +15,7 @@ import { keyIdOf } from "../../toolchain/image/keys.js";
 import { loadProfile } from "../../toolchain/target/profile.js";
 import { readFileSync } from "node:fs";
 import { PS_PER_MS } from "../engine/scheduler.js";
+import { cpLimitsOf } from "../../toolchain/config-fields.js";
 import { selfTest, type SelfTestReport } from "../np/fixtures/index.js";
 import { chipTiming } from "../timing/costs.js";
 import { splitHostPort, type DeviceConfig } from "./config.js";
@@ -69,10 +70,7 @@ export function cpConfigOf(cfg: DeviceConfig): CpConfig {
       upperThreshold: s.upper_threshold, lowerThreshold: s.lower_threshold, tags: s.tags,
     })),
     synCookieSecret: cfg.syn_cookie_secret ?? randomBytes(16),
-    limits: {
-      maxHeaderBytes: cfg.cp.max_header_bytes, requestTimeoutPs: cfg.cp.request_timeout_ms * PS_PER_MS,
-      idleTimeoutPs: cfg.cp.idle_timeout_ms * PS_PER_MS, lingerPs: cfg.cp.linger_ms * PS_PER_MS,
-    },
+    limits: cpLimitsOf(cfg.cp),
     pool: { failTimeoutPs: cfg.cp.fail_timeout_ms * PS_PER_MS },
     // LOCAL_IP is the device's own: the whole unprivileged range, from a random first port so that a
     // restart does not meet its previous connections still in TIME_WAIT on the servers.

@@ -2,9 +2,11 @@
 // cache, links. Written in YAML (sim/scenarios/*.yaml); every field validated with a precise error.
 import { z } from "zod";
 
-const positiveInt = z.number().int().positive();
+import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../../toolchain/config-fields.js";
+
 const nonNegative = z.number().nonnegative();
-const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, "an IPv4 address like 10.0.0.1");
+/** A simulated switch's CP limits: short runs, a fast LAN. */
+const CP_LIMITS = { requestTimeoutMs: 5000, idleTimeoutMs: 30_000, lingerMs: 20 };
 
 export const LinkSchema = z.strictObject({
   gbps: z.number().positive().default(1),
@@ -26,15 +28,8 @@ export const ScenarioSchema = z.strictObject({
     /** Microengines per pipeline stage, overriding the firmware manifest's assignment. */
     mes: z.record(z.string(), positiveInt).optional(),
     stage_queue: positiveInt.default(512),
-    cp: z.strictObject({
-      max_header_bytes: positiveInt.default(8192),
-      request_timeout_ms: z.number().positive().default(5000),
-      idle_timeout_ms: z.number().positive().default(30000),
-      linger_ms: z.number().nonnegative().default(20),
-      /** Dispatcher batching (Aron et al.): messages that queued while the CP worked are taken in one wake-up. */
-      batching: z.boolean().default(true),
-    }).default({ max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20, batching: true }),
-  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, cp: { max_header_bytes: 8192, request_timeout_ms: 5000, idle_timeout_ms: 30000, linger_ms: 20, batching: true } }),
+    cp: z.strictObject(cpLimitFields(CP_LIMITS)).default(cpLimitValues(CP_LIMITS)),
+  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, cp: cpLimitValues(CP_LIMITS) }),
   policy: z.strictObject({
     name: z.string().default("round-robin"),
     params: z.record(z.string(), z.unknown()).default({}),

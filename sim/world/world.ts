@@ -7,6 +7,7 @@ import type { FirmwareImage } from "../../toolchain/image/format.js";
 import type { Profile } from "../../toolchain/target/profile.js";
 import { NpswitchError } from "../../toolchain/errors.js";
 import { PS_PER_MS, PS_PER_S, PS_PER_US, Scheduler } from "../engine/scheduler.js";
+import { cpLimitsOf } from "../../toolchain/config-fields.js";
 import { Link } from "../net/link.js";
 import { Host } from "../tcp/host.js";
 import { HttpClient, type HttpResult } from "../http/client.js";
@@ -138,10 +139,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     cp: {
       vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS,
       servers: serverConfigs, synCookieSecret: `npswitch-sim-${seed}`,
-      limits: {
-        maxHeaderBytes: sc.switch.cp.max_header_bytes, requestTimeoutPs: sc.switch.cp.request_timeout_ms * PS_PER_MS,
-        idleTimeoutPs: sc.switch.cp.idle_timeout_ms * PS_PER_MS, lingerPs: sc.switch.cp.linger_ms * PS_PER_MS,
-      },
+      limits: cpLimitsOf(sc.switch.cp),
     },
   });
   chip = sw.chip;
