@@ -7,8 +7,8 @@ import { NpChip } from "../sim/chip/np.js";
 import { chipTiming } from "../sim/timing/costs.js";
 import { compiledImages } from "../sim/np/load.js";
 import { SharedMemoryTables } from "../controlplane/tables/shared-memory-tables.js";
-import { packet } from "../sim/packet/builder.js";
-import { ip4ToU32, macBytes } from "../sim/packet/addr.js";
+import { packet } from "../packet/builder.js";
+import { ip4ToU32, macBytes } from "../packet/addr.js";
 import { loadProfile } from "../toolchain/target/profile.js";
 import { median, writeResult, type Figure } from "./lib/results.js";
 

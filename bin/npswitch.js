@@ -8,4 +8,4 @@ import "assemblyscript/asc";
 import { register } from "tsx/esm/api";
 
 register();
-await import("../toolchain/cli/index.ts");
+await import("../cli/index.ts");

@@ -1,8 +1,8 @@
 // Configuration of the control-plane program: the switch's addresses, services and ports, the server pool,
 // the SYN-cookie secret, limits, TCP parameters and the pool's health settings; validated once, with errors
 // that name the field.
-import { CAPACITIES } from "../toolchain/abi/layout.js";
-import { ip4ToU32, macBytes } from "../sim/packet/addr.js";
+import { CAPACITIES } from "../abi/layout.js";
+import { ip4ToU32, macBytes } from "../packet/addr.js";
 import type { SwitchConfig } from "../sim/np/dataplane.js";
 import { MAX_WSCALE } from "./tcp/syn-cookie.js";
 

@@ -4,9 +4,9 @@
 // splice down after FINs, an RST or idleness. After the splice the CP sees the connection only at teardown.
 // The pool (controlplane/pool) watches the servers; when one goes down, connections to it that have had no
 // response byte are dispatched again (the request is replayed to another server), the others are reset.
-import { FLAGS, NO_FLOW } from "../toolchain/abi/layout.js";
-import { crc32 } from "../toolchain/abi/hash.js";
-import { Random } from "../sim/np/random.js";
+import { FLAGS, NO_FLOW } from "../abi/layout.js";
+import { crc32 } from "../abi/hash.js";
+import { Random } from "../lib/random.js";
 import type { RingMessage } from "../sim/np/dataplane.js";
 import type { CpEnv, CpTimer } from "./env.js";
 import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer } from "./config.js";
@@ -22,7 +22,7 @@ import { SynCookies, MAX_WSCALE, DEFAULT_MSS } from "./tcp/syn-cookie.js";
 import { buildSegment, dataOptions, has, parseSegment, synOptions, type OutSegment, type ParsedSegment } from "./tcp/segment.js";
 import { seqAdd, seqGe } from "./tcp/seq.js";
 import { planSplice } from "./splice-plan.js";
-import type { FlowKey } from "./tables/flow-table.js";
+import type { FlowKey } from "../abi/flow-table.js";
 
 export type { CpConfig } from "./config.js";
 export type { CpStats } from "./stats.js";

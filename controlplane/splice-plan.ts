@@ -2,7 +2,7 @@
 // CP completed on each side, the address rewrite and the deltas that make the client and the server see one
 // connection: sequence and acknowledgement numbers (RFC 9293), timestamps (RFC 7323 3, PAWS) and window
 // units (RFC 7323 2). SACK blocks are acknowledgement-space values and move with ACK_DELTA (RFC 2018).
-import type { FlowDirection } from "./tables/flow-table.js";
+import type { FlowDirection } from "../abi/flow-table.js";
 
 export interface SpliceEndpoint {
   ip: number;

@@ -3,7 +3,7 @@
 // Prints progress, then counts by verdict, reason and packet kind; exits 1 on any trap or contract violation.
 import { parseArgs } from "node:util";
 import { loadDataplane } from "../sim/np/load.js";
-import { emptyStats, formatTrap, fuzzDataplaneOptions, runFuzzPacket, setUpFuzzWorld, type FuzzStats } from "../sim/np/fuzz.js";
+import { emptyStats, formatTrap, fuzzDataplaneOptions, runFuzzPacket, setUpFuzzWorld, type FuzzStats } from "../sim/testing/fuzz.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 // HTTP/1.x request head (RFC 9112 2.2 message parsing, 3 request line, 5 field lines; RFC 9110 7.2 Host):
 // find the end of the header block in the bytes gathered so far, tell garbage from an incomplete request
 // early, and parse method, target, version, Host, Cookie and the field lines for the dispatching policy.
-import { crc32 } from "../../toolchain/abi/hash.js";
+import { crc32 } from "../../abi/hash.js";
 
 export interface HttpHeader {
   /** Field name lower-cased. */

@@ -4,7 +4,7 @@ import type { HttpRequest } from "../http/request.js";
 import type { ServerView } from "./policy.js";
 import { PolicyConfigError } from "./policy.js";
 
-import { fmix32 } from "../../toolchain/abi/hash.js";
+import { fmix32 } from "../../abi/hash.js";
 
 export { fmix32 };
 

@@ -2,8 +2,8 @@
 // configured pool changes, and a lookup that steps past owners that cannot take the connection now.
 import type { PolicyContext, ServerView } from "./policy.js";
 
-/** MurmurHash3's 32-bit finalizer over keys that are CRCs or addresses (toolchain/abi/hash.ts). */
-import { fmix32 as mix32 } from "../../toolchain/abi/hash.js";
+/** MurmurHash3's 32-bit finalizer over keys that are CRCs or addresses (abi/hash.ts). */
+import { fmix32 as mix32 } from "../../abi/hash.js";
 
 export { mix32 };
 

@@ -9,7 +9,7 @@
 // effective weight, so a slow-starting server takes its URLs over gradually.
 import type { HttpRequest } from "../http/request.js";
 import type { Policy, ServerView } from "./policy.js";
-import { crc32 } from "../../toolchain/abi/hash.js";
+import { crc32 } from "../../abi/hash.js";
 import { fmix32, targetKey } from "./content-aware-common.js";
 
 export interface UrlHashParams {

@@ -1,9 +1,9 @@
 // The one way the control plane reaches the data plane's tables (DESIGN contract 7): install a splice (both
 // directions), remove it, read an entry's counters and flags, capacity and occupancy. Implementations:
 // SharedMemoryTables (the NP memory the images use; simulator and device) and InMemoryTables (unit tests).
-import type { FlowDirection, FlowEntryView, FlowKey } from "./flow-table.js";
+import type { FlowDirection, FlowEntryView, FlowKey } from "../../abi/flow-table.js";
 
-export type { FlowDirection, FlowEntryView, FlowKey } from "./flow-table.js";
+export type { FlowDirection, FlowEntryView, FlowKey } from "../../abi/flow-table.js";
 
 export interface SpliceEntries {
   /** Client -> VIP direction, rewritten towards the server. */

@@ -1,8 +1,8 @@
 // TablesAdapter without a data plane, for unit tests of the control plane: a map of entries with a fixed
 // capacity (no buckets: "full" means capacity reached), plus hooks that play the data plane's part
 // (count packets, stamp LAST_SEEN, mark FIN/RST) so teardown and idle logic can be tested on their own.
-import { CAPACITIES } from "../../toolchain/abi/layout.js";
-import type { FlowDirection, FlowEntryView, FlowKey } from "./flow-table.js";
+import { CAPACITIES } from "../../abi/layout.js";
+import type { FlowDirection, FlowEntryView, FlowKey } from "../../abi/flow-table.js";
 import type { InstallResult, SpliceEntries, TablesAdapter } from "./adapter.js";
 
 /** The same argument checks as the shared-memory table, so a CP bug fails the same way in unit tests. */

@@ -1,9 +1,9 @@
 // TablesAdapter over the NP's shared memory bytes (the FLOWS region the images probe), using the host flow
 // table (flow-table.ts) for placement, so what the CP installs is exactly what classify/splice find.
-import { CAPACITIES, FLOW_ENTRY, region, fieldOffsets } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, FLOW_ENTRY, region, fieldOffsets } from "../../abi/layout.js";
 import {
   FlowTableFullError, flowBucket, installSplice, lookupFlow, readFlow, removeFlow, type FlowEntryView, type FlowKey,
-} from "./flow-table.js";
+} from "../../abi/flow-table.js";
 import type { InstallResult, SpliceEntries, TablesAdapter } from "./adapter.js";
 
 const MAX_FLOWS = CAPACITIES.MAX_FLOWS.value;

@@ -1,12 +1,12 @@
 // TCP segments as the CP sees and sends them: a frame from an exception-ring message parsed into the fields
 // the handshake and request collection need (RFC 9293 header, RFC 7323 / RFC 2018 options), and frames built
 // (correct IPv4 and TCP checksums) for SYN-ACKs, ACKs, SYNs, replays and RSTs. Both go through the fast
-// in-place codec the simulated hosts use (sim/tcp/wire.ts: no strings or option arrays per frame), which
+// in-place codec the simulated hosts use (packet/tcp-wire.ts: no strings or option arrays per frame), which
 // writes the same bytes as the packet builder for the option layouts below (Linux's).
-import { TCP_FLAG, tcpFlagBits, type TcpOption } from "../../sim/packet/builder.js";
-import { allocTcpFrame, FrameVerdict, ParsedTcp, parseTcpFrame, sealTcpFrame, TcpFrameFields, tcpPayloadOffset } from "../../sim/tcp/wire.js";
+import { TCP_FLAG, tcpFlagBits, type TcpOption } from "../../packet/builder.js";
+import { allocTcpFrame, FrameVerdict, ParsedTcp, parseTcpFrame, sealTcpFrame, TcpFrameFields, tcpPayloadOffset } from "../../packet/tcp-wire.js";
 
-export { TCP_FLAG, type TcpOption } from "../../sim/packet/builder.js";
+export { TCP_FLAG, type TcpOption } from "../../packet/builder.js";
 
 export interface ParsedSegment {
   srcMac: Uint8Array;

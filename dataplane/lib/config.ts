@@ -1,4 +1,4 @@
-// Reads of the switch Config (toolchain/abi/layout.ts CONFIG) the stages share: our addresses, services, port MACs.
+// Reads of the switch Config (abi/layout.ts CONFIG) the stages share: our addresses, services, port MACs.
 import {
   CFG_LOCAL_IP, CFG_NUM_SERVICES, CFG_PORT_MAC0, CFG_SERVICE_PORT0, CFG_VIP, CONFIG_BASE, MAX_PORTS, MAX_SERVICES,
 } from "./layout";

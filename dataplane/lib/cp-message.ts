@@ -1,4 +1,4 @@
-// Exception-ring messages to the control plane (layout: toolchain/abi/layout.ts RING_MSG).
+// Exception-ring messages to the control plane (layout: abi/layout.ts RING_MSG).
 import * as np from "./np";
 import {
   DESC_FLAGS, DESC_HOST_HASH, DESC_IN_PORT, DESC_LEN, DESC_PAYLOAD, DESC_URL_HASH, MSG_DESC, MSG_FLAGS, MSG_FLOW,

@@ -1,4 +1,4 @@
-// Flow-table lookup: set-associative hash table of spliced TCP 4-tuples (layout: toolchain/abi/layout.ts FLOW_ENTRY).
+// Flow-table lookup: set-associative hash table of spliced TCP 4-tuples (layout: abi/layout.ts FLOW_ENTRY).
 import * as np from "./np";
 import {
   FLOWS_BASE, FLOW_KEY_DADDR, FLOW_KEY_SADDR, FLOW_KEY_SPORT, FLOW_SIZE, FLOW_STATE, FLOW_STATE_FREE, FLOW_WAYS,
@@ -15,7 +15,7 @@ import { TCP_PORTS } from "./tcp";
 /**
  * The entry matching the segment's 4-tuple (IPv4 header at `ip`, TCP header at `tcp`), or NO_FLOW.
  * Keys are compared as raw network bytes; the bucket hash uses the same raw little-endian words
- * as the host (controlplane/tables/flow-table.ts).
+ * as the host (abi/flow-table.ts).
  */
 export function lookupFlow(ip: usize, tcp: usize): u32 {
   const saddr = load<u32>(ip + IP_SADDR);

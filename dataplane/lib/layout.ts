@@ -1,7 +1,7 @@
-// Shared layouts for the data plane. GENERATED from toolchain/abi/layout.ts by
+// Shared layouts for the data plane. GENERATED from abi/layout.ts by
 // `npm run gen:layout`; do not edit: change the declaration and regenerate.
 
-@inline export const ABI_VERSION: u32 = 1; // toolchain/abi/abi.ts
+@inline export const ABI_VERSION: u32 = 1; // abi/abi.ts
 @inline export const MEMORY_PAGES: u32 = 128; // 8 MiB shared linear memory
 @inline export const NO_FLOW: u32 = 0xffffffff; // no flow-table entry
 

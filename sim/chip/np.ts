@@ -3,7 +3,7 @@
 // the control processor, and the CP core. Packets run to completion in Wasm when a thread picks
 // them up; their timing comes from the instrumented trace; their effects (transmit, next stage,
 // CP message) happen when the thread finishes.
-import { CAPACITIES, NO_FLOW, PACKET_DESC, VERDICT, fieldOffsets } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, NO_FLOW, PACKET_DESC, VERDICT, fieldOffsets } from "../../abi/layout.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import { createNpMemory, npImports } from "../np/imports.js";
 import { Rings } from "../np/rings.js";

@@ -1,14 +1,14 @@
 // The switch as one piece: the NP chip running a firmware image's pipeline, and the control-plane
 // program on the chip's CP core (ring messages in batches and timers are CP work that occupies the
 // core for the cycles it charges; frames it sends leave when that work ends). The simulated world
-// and the emulated device (sim/device) both build their switch here, so both run the same thing.
+// and the emulated device (device) both build their switch here, so both run the same thing.
 import { ControlPlane, type CpConfig } from "../../controlplane/cp.js";
 import type { CpEnv } from "../../controlplane/env.js";
 import { cpCycles } from "../../controlplane/costs.js";
 import type { Policy } from "../../controlplane/policies/policy.js";
 import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
 import type { FirmwareImage } from "../../toolchain/image/format.js";
-import { NpswitchError } from "../../toolchain/errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import type { ChipTiming } from "../timing/costs.js";
 import { NpChip, type ChipImage, type CompiledImage } from "./np.js";

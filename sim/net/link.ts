@@ -2,7 +2,7 @@
 // queue, serialization at the line rate (with preamble, FCS and inter-frame gap on the wire),
 // propagation delay and optional seeded random loss. Frames reach the far side's `receive`.
 import { serializationPs, type Picos, type Scheduler } from "../engine/scheduler.js";
-import { Random } from "../np/random.js";
+import { Random } from "../../lib/random.js";
 import { Fifo } from "./fifo.js";
 
 /** Anything a link can deliver a frame to: a host NIC, a switch port. */

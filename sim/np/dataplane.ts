@@ -2,9 +2,9 @@
 // packet (classify, then splice when classify says NEXT), with buffers, descriptors and rings.
 import {
   region, CAPACITIES, CONFIG, COUNTER, NO_FLOW, PACKET_DESC, REASON, RING_MSG, VERDICT, MSG_TYPE, fieldOffsets,
-} from "../../toolchain/abi/layout.js";
-import { decodeStruct, encodeStruct, type StructValue } from "../../toolchain/abi/codec.js";
-import { ip4ToU32, macBytes, type Ip4, type Mac } from "../packet/addr.js";
+} from "../../abi/layout.js";
+import { decodeStruct, encodeStruct, type StructValue } from "../../abi/codec.js";
+import { ip4ToU32, macBytes, type Ip4, type Mac } from "../../packet/addr.js";
 import { createNpMemory, npImports } from "./imports.js";
 import { Rings } from "./rings.js";
 

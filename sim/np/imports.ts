@@ -1,7 +1,7 @@
-// Host implementation of the NP intrinsics (toolchain/abi/abi.ts INTRINSICS) over the shared memory.
-import { INTRINSICS, NP_MODULE, MEMORY_IMPORT } from "../../toolchain/abi/abi.js";
-import { MEMORY_PAGES } from "../../toolchain/abi/layout.js";
-import { crc32, npHash } from "../../toolchain/abi/hash.js";
+// Host implementation of the NP intrinsics (abi/abi.ts INTRINSICS) over the shared memory.
+import { INTRINSICS, NP_MODULE, MEMORY_IMPORT } from "../../abi/abi.js";
+import { MEMORY_PAGES } from "../../abi/layout.js";
+import { crc32, npHash } from "../../abi/hash.js";
 import { Rings } from "./rings.js";
 
 /** The one linear memory every image imports as np.memory: MEMORY_PAGES pages, fixed size. */

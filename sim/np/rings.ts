@@ -1,5 +1,5 @@
-// Scratch rings of the NP: bounded FIFOs of message bytes, one per ring id (RINGS in toolchain/abi/layout.ts).
-import { RINGS } from "../../toolchain/abi/layout.js";
+// Scratch rings of the NP: bounded FIFOs of message bytes, one per ring id (RINGS in abi/layout.ts).
+import { RINGS } from "../../abi/layout.js";
 
 export type RingName = (typeof RINGS.members)[number]["name"];
 

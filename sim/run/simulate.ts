@@ -2,7 +2,7 @@
 // the scenario, run the world, write the captures and the report.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NpswitchError } from "../../toolchain/errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 import { verifyFirmware } from "../../toolchain/image/verify-firmware.js";
 import { loadProfile } from "../../toolchain/target/profile.js";
 import { DEFAULT_OUT } from "../../toolchain/build/build.js";

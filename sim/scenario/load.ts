@@ -1,8 +1,8 @@
 // Reads a scenario YAML file and validates it; errors name the file, the field and what was expected.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { NpswitchError } from "../../toolchain/errors.js";
-import { parseYamlConfig } from "../../toolchain/yaml-config.js";
+import { NpswitchError } from "../../lib/errors.js";
+import { parseYamlConfig } from "../../lib/yaml-config.js";
 import { ScenarioSchema, type Scenario } from "./schema.js";
 
 export const DEFAULT_SCENARIO = fileURLToPath(new URL("../scenarios/default.yaml", import.meta.url));

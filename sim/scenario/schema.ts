@@ -2,7 +2,7 @@
 // cache, links. Written in YAML (sim/scenarios/*.yaml); every field validated with a precise error.
 import { z } from "zod";
 
-import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../../toolchain/config-fields.js";
+import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "./config-fields.js";
 
 const nonNegative = z.number().nonnegative();
 /** A simulated switch's CP limits: short runs, a fast LAN. */

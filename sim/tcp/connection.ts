@@ -6,9 +6,9 @@ import { PS_PER_MS, type Picos, type Scheduler } from "../engine/scheduler.js";
 import type { TcpConfig, TcpCounters } from "./config.js";
 import { Reassembly } from "./reassembly.js";
 import { SendBuffer } from "./send-buffer.js";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "../../packet/seq.js";
 import { LazyTimer } from "./timer.js";
-import { ACK, FIN, PSH, RST, SYN, MAX_SACK_BLOCKS, TCP_FLAGS_AT, allocTcpFrame, sealTcpFrame, tcpPayloadOffset, type ParsedTcp, type TcpFrameFields } from "./wire.js";
+import { ACK, FIN, PSH, RST, SYN, MAX_SACK_BLOCKS, TCP_FLAGS_AT, allocTcpFrame, sealTcpFrame, tcpPayloadOffset, type ParsedTcp, type TcpFrameFields } from "../../packet/tcp-wire.js";
 
 export enum TcpState {
   CLOSED, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT,

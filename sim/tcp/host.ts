@@ -4,14 +4,14 @@
 // received segments to connections (RST for segments that match none, RFC 9293 3.10.7.1).
 import type { Scheduler } from "../engine/scheduler.js";
 import type { Link, LinkSide, NetPort } from "../net/link.js";
-import { Random } from "../np/random.js";
-import { ip4Bytes, ip4ToU32, macBytes, type Ip4, type Mac } from "../packet/addr.js";
-import { packet } from "../packet/builder.js";
-import { decode } from "../packet/decode.js";
+import { Random } from "../../lib/random.js";
+import { ip4Bytes, ip4ToU32, macBytes, type Ip4, type Mac } from "../../packet/addr.js";
+import { packet } from "../../packet/builder.js";
+import { decode } from "../../packet/decode.js";
 import { DEFAULT_TCP_CONFIG, TcpCounters, type TcpConfig } from "./config.js";
 import { TcpConnection, TcpState, type TcpHandlers, type TcpHostServices } from "./connection.js";
-import { seqAdd, seqGt } from "./seq.js";
-import { ACK, FIN, FRAME_VERDICT_TEXT, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, sealTcpFrame } from "./wire.js";
+import { seqAdd, seqGt } from "../../packet/seq.js";
+import { ACK, FIN, FRAME_VERDICT_TEXT, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, sealTcpFrame } from "../../packet/tcp-wire.js";
 
 export interface HostOptions {
   name?: string;

@@ -1,7 +1,7 @@
 // Out-of-order receive queue: holds segments beyond RCV.NXT, hands them back once the gap
 // before them fills, and reports SACK blocks (RFC 2018 4: the block holding the most recently
 // received segment first, then the most recently reported others).
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.js";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "../../packet/seq.js";
 
 interface Piece { start: number; end: number; data: Uint8Array; fin: boolean }
 

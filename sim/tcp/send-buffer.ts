@@ -1,6 +1,6 @@
 // Bytes written by the application and not yet acknowledged, addressed by sequence number.
 // Chunks are kept as written (not copied); acknowledged chunks are released from the front.
-import { seqAdd, seqDiff } from "./seq.js";
+import { seqAdd, seqDiff } from "../../packet/seq.js";
 
 export class SendBuffer {
   private chunks: Uint8Array[] = [];

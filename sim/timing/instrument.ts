@@ -15,7 +15,7 @@
 // Costs are charged once at the start of each straight-line region (function body, loop body, if
 // arm), so a branch out of the middle of a region over-counts the rest of that region.
 import binaryen from "binaryen";
-import { region } from "../../toolchain/abi/layout.js";
+import { region } from "../../abi/layout.js";
 
 export interface TimingCosts {
   aluCycles: number;

@@ -4,7 +4,7 @@
 // Approximations (sim/README.md): a read of a 64-byte line already read or written in this packet
 // does not wait (the ME holds it in transfer registers); writes are posted (they occupy the channel
 // but the thread does not wait); each remaining read waits for the memory's latency plus queueing.
-import { REGIONS } from "../../toolchain/abi/layout.js";
+import { REGIONS } from "../../abi/layout.js";
 import { TRACE_ADDR_MASK, TRACE_BASE, TRACE_WRITE_BIT } from "./instrument.js";
 import type { MemoryKind } from "./costs.js";
 

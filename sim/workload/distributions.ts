@@ -1,7 +1,7 @@
 // Random variates for web workloads, all drawn from the seeded `Random`: Zipf popularity,
 // heavy-tailed file sizes (lognormal, bounded Pareto, and the SURGE lognormal body with a
 // Pareto tail), and exponential gaps for Poisson arrivals and think times.
-import type { Random } from "../np/random.js";
+import type { Random } from "../../lib/random.js";
 
 /** Zipf over ranks 1..n: P(k) proportional to 1 / k^alpha. Sampled by inverting the CDF (binary search). */
 export class Zipf {

@@ -2,7 +2,7 @@
 // whatever the responses do) and closed loop (a fixed population of users, each running
 // sessions back to back with exponential think times). Both draw from seeded streams only.
 import { PS_PER_S, type Picos, type Scheduler } from "../engine/scheduler.js";
-import { Random } from "../np/random.js";
+import { Random } from "../../lib/random.js";
 import type { HttpClient, HttpResult } from "../http/client.js";
 import { exponential } from "./distributions.js";
 import type { Workload } from "./workload.js";

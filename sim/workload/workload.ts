@@ -1,6 +1,6 @@
 // A web workload: N files with heavy-tailed sizes and Zipf popularity. It gives servers their
 // file set and clients their stream of requests; both are functions of the seed only.
-import { Random } from "../np/random.js";
+import { Random } from "../../lib/random.js";
 import type { HttpRequestSpec } from "../http/client.js";
 import type { FileSet } from "../http/server.js";
 import { Zipf, sampleSize, type SizeModel } from "./distributions.js";

@@ -2,11 +2,11 @@
 // memory map is sound, and the codec reads back what it writes at the declared byte offsets.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { GENERATED_LAYOUT_PATH, generateLayout } from "../../toolchain/abi/generate.js";
+import { GENERATED_LAYOUT_PATH, generateLayout } from "../../abi/generate.js";
 import {
   CAPACITIES, FLOW_ENTRY, MEMORY_PAGES, PAGE_SIZE, REGIONS, RING_MSG, STRUCTS, fieldOffsets,
-} from "../../toolchain/abi/layout.js";
-import { decodeStruct, encodeStruct } from "../../toolchain/abi/codec.js";
+} from "../../abi/layout.js";
+import { decodeStruct, encodeStruct } from "../../abi/codec.js";
 
 describe("shared layout declaration", () => {
   it("dataplane/lib/layout.ts is generated from the current declaration (npm run gen:layout)", () => {

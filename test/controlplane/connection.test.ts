@@ -2,10 +2,10 @@
 // images (classify, splice) and the ControlPlane over the shared NP memory: SYN cookies, request gathering,
 // connect with mirrored options, splice install and replay, translation by the data plane, teardown, refusals.
 import { describe, expect, it } from "vitest";
-import type { DecodedFrame } from "../../sim/packet/decode.js";
-import { CAPACITIES } from "../../toolchain/abi/layout.js";
-import { flowBucket, type FlowKey } from "../../controlplane/tables/flow-table.js";
-import type { TcpOption } from "../../sim/packet/builder.js";
+import type { DecodedFrame } from "../../packet/decode.js";
+import { CAPACITIES } from "../../abi/layout.js";
+import { flowBucket, type FlowKey } from "../../abi/flow-table.js";
+import type { TcpOption } from "../../packet/builder.js";
 import {
   CLIENT, LOCAL_IP, MS, PORT_MACS, SERVERS, VIP, addr, bench, fromClient, fromServer, optionKinds, text, tsOf, u32, type Bench,
 } from "./switch-wire.js";

@@ -1,13 +1,13 @@
-// Host flow table (controlplane/tables/flow-table.ts): placement the data plane agrees with, both directions, full buckets, removal.
+// Host flow table (abi/flow-table.ts): placement the data plane agrees with, both directions, full buckets, removal.
 import { describe, expect, it } from "vitest";
-import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE, REGIONS } from "../../toolchain/abi/layout.js";
-import { npHash } from "../../toolchain/abi/hash.js";
+import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE, REGIONS } from "../../abi/layout.js";
+import { npHash } from "../../abi/hash.js";
 import {
   FlowTableFullError, flowBucket, installSplice, lookupFlow, readFlow, removeFlow, setFlowState, type FlowDirection, type FlowKey,
-} from "../../controlplane/tables/flow-table.js";
+} from "../../abi/flow-table.js";
 import { loadDataplane } from "../../sim/np/index.js";
-import { packet } from "../../sim/packet/builder.js";
-import { ip4ToU32 } from "../../sim/packet/addr.js";
+import { packet } from "../../packet/builder.js";
+import { ip4ToU32 } from "../../packet/addr.js";
 
 const FLOWS_BASE = REGIONS.find((r) => r.name === "FLOWS")!.base;
 const MAX_FLOWS = CAPACITIES.MAX_FLOWS.value;

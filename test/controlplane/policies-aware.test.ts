@@ -8,7 +8,7 @@ import type { SitaEPolicy } from "../../controlplane/policies/sita-e.js";
 import type { CapPolicy } from "../../controlplane/policies/cap.js";
 import type { LardPolicy } from "../../controlplane/policies/lard.js";
 import type { LardReplicationPolicy } from "../../controlplane/policies/lard-replication.js";
-import { Random } from "../../sim/np/random.js";
+import { Random } from "../../lib/random.js";
 import { context, pool, request, server, type MutableServer, type TestContext } from "./policy-harness.js";
 import { BASE_CONFIG, CLIENT, SERVERS, bench, fromClient, type Bench } from "./switch-wire.js";
 

@@ -2,8 +2,8 @@
 // source and a settable clock, and a tiny HTTP request maker.
 import type { PolicyContext, ServerView } from "../../controlplane/policies/policy.js";
 import type { HttpRequest } from "../../controlplane/http/request.js";
-import { crc32 } from "../../toolchain/abi/hash.js";
-import { Random } from "../../sim/np/random.js";
+import { crc32 } from "../../abi/hash.js";
+import { Random } from "../../lib/random.js";
 
 export type MutableServer = { -readonly [K in keyof ServerView]: ServerView[K] };
 

@@ -3,9 +3,9 @@
 // server crash (missed alive signals) re-dispatching an unanswered request to another server with a new
 // splice, resetting an answered one, the done hook at teardown, and the runtime API (controlplane/api.ts).
 import { describe, expect, it } from "vitest";
-import type { TcpOption } from "../../sim/packet/builder.js";
-import type { DecodedFrame } from "../../sim/packet/decode.js";
-import type { FlowKey } from "../../controlplane/tables/flow-table.js";
+import type { TcpOption } from "../../packet/builder.js";
+import type { DecodedFrame } from "../../packet/decode.js";
+import type { FlowKey } from "../../abi/flow-table.js";
 import type { ConnectionResult, Policy, ServerView } from "../../controlplane/policies/policy.js";
 import type { HttpRequest } from "../../controlplane/http/request.js";
 import * as api from "../../controlplane/api.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ReceiveBuffer } from "../../controlplane/tcp/receive-buffer.js";
 import { parseRequestHead, scanRequestHead } from "../../controlplane/http/request.js";
 import { refusalResponse } from "../../controlplane/http/responses.js";
-import { crc32 } from "../../toolchain/abi/hash.js";
+import { crc32 } from "../../abi/hash.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -2,7 +2,7 @@
 // as identities over seeded random handshakes: what one end sends, translated, is what the other expects.
 import { describe, expect, it } from "vitest";
 import { planSplice, type SplicePlanInput } from "../../controlplane/splice-plan.js";
-import { Random } from "../../sim/np/random.js";
+import { Random } from "../../lib/random.js";
 
 const u32 = (v: number) => v >>> 0;
 

@@ -2,11 +2,11 @@
 // memory, a virtual clock with timers, and a wire. Scripted clients and servers put frames on a port with
 // deliver(); whatever leaves the switch (spliced by the data plane or sent by the CP) is taken per port.
 import { loadDataplane, decodeMessage, Rings, type Dataplane, type ProcessResult, type RingMessage } from "../../sim/np/index.js";
-import { decodeStruct } from "../../toolchain/abi/codec.js";
-import { PACKET_DESC } from "../../toolchain/abi/layout.js";
-import { packet, type TcpOption } from "../../sim/packet/builder.js";
-import { decode, type DecodedFrame } from "../../sim/packet/decode.js";
-import { ip4ToU32 } from "../../sim/packet/addr.js";
+import { decodeStruct } from "../../abi/codec.js";
+import { PACKET_DESC } from "../../abi/layout.js";
+import { packet, type TcpOption } from "../../packet/builder.js";
+import { decode, type DecodedFrame } from "../../packet/decode.js";
+import { ip4ToU32 } from "../../packet/addr.js";
 import { ControlPlane } from "../../controlplane/cp.js";
 import { switchConfigOf, type CpConfig } from "../../controlplane/config.js";
 import type { CpEnv } from "../../controlplane/env.js";

@@ -1,9 +1,9 @@
 // The TablesAdapter contract (DESIGN contract 7), run against both implementations: SharedMemoryTables over
 // NP memory bytes and InMemoryTables. Same calls, same answers, except where capacity differs by design.
 import { describe, expect, it } from "vitest";
-import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE } from "../../abi/layout.js";
 import { InMemoryTables, SharedMemoryTables, type TablesAdapter, type SpliceEntries } from "../../controlplane/tables/adapter.js";
-import { flowBucket } from "../../controlplane/tables/flow-table.js";
+import { flowBucket } from "../../abi/flow-table.js";
 
 const mac = (last: number) => Uint8Array.of(2, 0, 0, 0, 0, last);
 

@@ -4,11 +4,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { compileImage, PROJECT_ROOT } from "../../toolchain/build/compile.js";
-import { INTRINSICS } from "../../toolchain/abi/abi.js";
+import { INTRINSICS } from "../../abi/abi.js";
 import { createNpMemory } from "../../sim/np/imports.js";
-import { Random, seedFromEnv } from "../../sim/np/random.js";
-import { foldComplement, internetChecksum, onesSum } from "../../sim/packet/checksum.js";
-import { hex } from "../../sim/packet/hex.js";
+import { Random, seedFromEnv } from "../../lib/random.js";
+import { foldComplement, internetChecksum, onesSum } from "../../packet/checksum.js";
+import { hex } from "../../packet/hex.js";
 
 const PROBES = join(PROJECT_ROOT, "test/dataplane/probes");
 /** Scratch area for the headers, clear of the probe's static data. */
@@ -70,7 +70,7 @@ function asFull(h: Uint8Array, csumAt: number): number {
   return probe.fold(probe.add(AT, copy.length, 0));
 }
 
-/** The host's full recompute (sim/packet/checksum.ts). */
+/** The host's full recompute (packet/checksum.ts). */
 function hostFull(h: Uint8Array, csumAt: number): number {
   const copy = h.slice();
   setU16(copy, csumAt, 0);

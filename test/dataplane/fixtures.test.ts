@@ -1,9 +1,9 @@
-// Runs every packet fixture (sim/np/fixtures/*.fixtures.ts) against the real images, each on a fresh
+// Runs every packet fixture (sim/testing/fixtures/*.fixtures.ts) against the real images, each on a fresh
 // data plane (new memory, counters and tables); then the device's self-test over the same list.
 import { describe, expect, it } from "vitest";
 import { loadDataplane, compiledImages } from "../../sim/np/load.js";
-import { runFixture } from "../../sim/np/fixtures/fixture.js";
-import { FIXTURE_SUITES, selfTest } from "../../sim/np/fixtures/index.js";
+import { runFixture } from "../../sim/testing/fixtures/fixture.js";
+import { FIXTURE_SUITES, selfTest } from "../../sim/testing/fixtures/index.js";
 
 for (const { name, fixtures } of FIXTURE_SUITES) {
   describe(`${name} fixtures`, () => {

@@ -3,8 +3,8 @@
 // always return a verdict (a DROP with a named reason). Seeded: replay with NPSWITCH_SEED.
 import { describe, expect, it } from "vitest";
 import { loadDataplane } from "../../sim/np/load.js";
-import { emptyStats, formatTrap, fuzzDataplaneOptions, runFuzzPacket, setUpFuzzWorld, type FuzzStats } from "../../sim/np/fuzz.js";
-import { seedFromEnv } from "../../sim/np/random.js";
+import { emptyStats, formatTrap, fuzzDataplaneOptions, runFuzzPacket, setUpFuzzWorld, type FuzzStats } from "../../sim/testing/fuzz.js";
+import { seedFromEnv } from "../../lib/random.js";
 
 const SEED = seedFromEnv(0xf022_0001);
 /** Packets that reach each image (classify sees every packet; splice those of spliced flows). */

@@ -3,12 +3,12 @@
 // whole rewrite (random deltas, options at random offsets, payloads) against frames built from scratch.
 import { describe, expect, it } from "vitest";
 import { Dataplane, loadDataplane, compiledImages, createNpMemory, npImports, Rings, Random, seedFromEnv } from "../../sim/np/index.js";
-import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, REGIONS } from "../../toolchain/abi/layout.js";
-import { encodeStruct, decodeStruct } from "../../toolchain/abi/codec.js";
-import { installSplice, readFlow, removeFlow } from "../../controlplane/tables/flow-table.js";
-import type { TcpOption } from "../../sim/packet/builder.js";
-import { CLIENT_PORT, DEFAULT_CONFIG, SERVER_PORT, compareFrames } from "../../sim/np/fixtures/fixture.js";
-import { FWD_INDEX, REV_INDEX, SPLICE, fromClient, fromServer, splice, toClient, toServer, type Segment } from "../../sim/np/fixtures/splice-model.js";
+import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, REGIONS } from "../../abi/layout.js";
+import { encodeStruct, decodeStruct } from "../../abi/codec.js";
+import { installSplice, readFlow, removeFlow } from "../../abi/flow-table.js";
+import type { TcpOption } from "../../packet/builder.js";
+import { CLIENT_PORT, DEFAULT_CONFIG, SERVER_PORT, compareFrames } from "../../sim/testing/fixtures/fixture.js";
+import { FWD_INDEX, REV_INDEX, SPLICE, fromClient, fromServer, splice, toClient, toServer, type Segment } from "../../sim/testing/fixtures/splice-model.js";
 
 const base = (name: string) => REGIONS.find((r) => r.name === name)!.base;
 const reasonId = (name: string) => REASON.members.findIndex((m) => m.name === name);

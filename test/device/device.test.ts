@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFirmware } from "../../toolchain/build/build.js";
 import { generateKey, devKeyPath } from "../../toolchain/image/keys.js";
-import { DeviceClient, DeviceError } from "../../toolchain/flash/client.js";
-import { flashImage } from "../../toolchain/flash/flash.js";
-import { parseDeviceConfig, type DeviceConfig } from "../../sim/device/config.js";
-import { Device } from "../../sim/device/device.js";
-import { ManagementApi } from "../../sim/device/api.js";
-import { packet } from "../../sim/packet/builder.js";
+import { DeviceClient, DeviceError } from "../../device/client/client.js";
+import { flashImage } from "../../device/client/flash.js";
+import { parseDeviceConfig, type DeviceConfig } from "../../device/config.js";
+import { Device } from "../../device/device.js";
+import { ManagementApi } from "../../device/api.js";
+import { packet } from "../../packet/builder.js";
 import { sha256Hex } from "../../toolchain/image/format.js";
 
 const work = mkdtempSync(join(tmpdir(), "npswitch-device-"));

@@ -1,12 +1,12 @@
-// `npswitch device` flashed on a live network (sim/device/README.md, "Flashing"): a second image swapped
+// `npswitch device` flashed on a live network (device/README.md, "Flashing"): a second image swapped
 // in while wrk and 10 MiB downloads run, with no failed request; a tampered image refused; an upload
 // abandoned halfway leaving the running image as it was.
 import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { DeviceClient, DeviceError } from "../../toolchain/flash/client.js";
-import { flashImage } from "../../toolchain/flash/flash.js";
+import { DeviceClient, DeviceError } from "../../device/client/client.js";
+import { flashImage } from "../../device/client/flash.js";
 import { decodeFirmware } from "../../toolchain/image/format.js";
 import { buildImage, startDevice, testnetUp, type RunningDevice, type Testnet } from "./net.js";
 import { curl, describeLive, failedTransfers, indexBodyMatches, sha256, useHome, tearDownLive, wrk, type Transfer, type WrkSummary } from "./checks.js";

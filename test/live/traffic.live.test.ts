@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceClient } from "../../toolchain/flash/client.js";
+import { DeviceClient } from "../../device/client/client.js";
 import { buildImage, killBackend, restartBackend, startDevice, testnetUp, type RunningDevice, type Testnet } from "./net.js";
 import {
   curl, describeLive, failedTransfers, indexBodyMatches, readCapture, sha256, startCapture, useHome, tearDownLive, wrk, WIRE_PROBLEMS_FILTER,

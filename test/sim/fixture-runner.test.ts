@@ -1,15 +1,15 @@
-// The fixture runner (test/dataplane/fixture.ts) and fuzz plumbing (sim/packet/mutate.ts, sim/np/fuzz.ts)
+// The fixture runner (test/dataplane/fixture.ts) and fuzz plumbing (packet/mutate.ts, sim/testing/fuzz.ts)
 // on probe images: masks resolve to the right bytes, mismatches are reported readably, traps are recorded.
 import { beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { compileImage, PROJECT_ROOT } from "../../toolchain/build/compile.js";
 import { Dataplane, type ImageBytes } from "../../sim/np/dataplane.js";
-import { emptyStats, runFuzzPacket } from "../../sim/np/fuzz.js";
-import { Random } from "../../sim/np/random.js";
-import { packet } from "../../sim/packet/builder.js";
-import { decode } from "../../sim/packet/decode.js";
-import { fixChecksums, mutate, MUTATIONS, tcpOffsets } from "../../sim/packet/mutate.js";
-import { compareFrames, fieldAt, maskBytes, runFixture, type Fixture } from "../../sim/np/fixtures/fixture.js";
+import { emptyStats, runFuzzPacket } from "../../sim/testing/fuzz.js";
+import { Random } from "../../lib/random.js";
+import { packet } from "../../packet/builder.js";
+import { decode } from "../../packet/decode.js";
+import { fixChecksums, mutate, MUTATIONS, tcpOffsets } from "../../packet/mutate.js";
+import { compareFrames, fieldAt, maskBytes, runFixture, type Fixture } from "../../sim/testing/fixtures/fixture.js";
 
 const PROBES = join(PROJECT_ROOT, "test/dataplane/probes");
 let images: ImageBytes[];

@@ -8,7 +8,7 @@ import { HttpClient, type HttpRequestSpec, type HttpResult } from "../../sim/htt
 import { contentByte, contentOf, errorBody } from "../../sim/http/content.js";
 import { HttpServer } from "../../sim/http/server.js";
 import { PAIR_SERVER_IP, hostPair } from "../../sim/tcp/pair.js";
-import { FrameVerdict, ParsedTcp, parseTcpFrame, sealTcpFrame } from "../../sim/tcp/wire.js";
+import { FrameVerdict, ParsedTcp, parseTcpFrame, sealTcpFrame } from "../../packet/tcp-wire.js";
 
 const FILES = new Map<string, number>([
   ["/index.html", 5120],

@@ -2,14 +2,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { compileImage, PROJECT_ROOT } from "../../toolchain/build/compile.js";
-import { CONFIG, MEMORY_PAGES, PAGE_SIZE } from "../../toolchain/abi/layout.js";
-import { decodeStruct } from "../../toolchain/abi/codec.js";
-import { crc32, npHash } from "../../toolchain/abi/hash.js";
+import { CONFIG, MEMORY_PAGES, PAGE_SIZE } from "../../abi/layout.js";
+import { decodeStruct } from "../../abi/codec.js";
+import { crc32, npHash } from "../../abi/hash.js";
 import { Dataplane, type ImageBytes } from "../../sim/np/dataplane.js";
 import { CONFIG_BASE } from "../../sim/np/dataplane.js";
 import { createNpMemory, npImports } from "../../sim/np/imports.js";
 import { Rings } from "../../sim/np/rings.js";
-import { Random } from "../../sim/np/random.js";
+import { Random } from "../../lib/random.js";
 
 const PROBES = join(PROJECT_ROOT, "test/dataplane/probes");
 let images: ImageBytes[];

@@ -1,10 +1,10 @@
 // Packet builder, decoder, checksums, TCP options and address parsing (sim/packet).
 import { describe, expect, it } from "vitest";
-import { packet, tcpFlagBits, tcpFlagText, IP_DF, IP_MF } from "../../sim/packet/builder.js";
-import { decode, internetChecksum, ipv4Checksum, tcpChecksum } from "../../sim/packet/decode.js";
-import { decodeTcpOptions, encodeTcpOptions } from "../../sim/packet/tcp-options.js";
-import { ip4Bytes, ip4ToU32, macBytes } from "../../sim/packet/addr.js";
-import { fromHex, hex, hexDiff } from "../../sim/packet/hex.js";
+import { packet, tcpFlagBits, tcpFlagText, IP_DF, IP_MF } from "../../packet/builder.js";
+import { decode, internetChecksum, ipv4Checksum, tcpChecksum } from "../../packet/decode.js";
+import { decodeTcpOptions, encodeTcpOptions } from "../../packet/tcp-options.js";
+import { ip4Bytes, ip4ToU32, macBytes } from "../../packet/addr.js";
+import { fromHex, hex, hexDiff } from "../../packet/hex.js";
 
 const MAC_A = "aa:bb:cc:00:00:01";
 const MAC_B = "aa:bb:cc:00:00:02";

@@ -1,13 +1,13 @@
 // PTF-style tests on the simulated NP (sendPacket / expectPacket with masks / expectNoOtherPackets):
 // the exact images with timing, the pipeline across microengines, and trap recovery.
 import { describe, expect, it } from "vitest";
-import { PtfSwitch } from "../../sim/ptf.js";
-import { packet } from "../../sim/packet/builder.js";
+import { PtfSwitch } from "../../sim/testing/ptf.js";
+import { packet } from "../../packet/builder.js";
 import { compileImage } from "../../toolchain/build/compile.js";
 import { compiledImages } from "../../sim/np/load.js";
 import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
-import { CLIENT, CLIENT_PORT, DEFAULT_CONFIG, LOCAL_IP, PORT_MACS, SERVER_PORT, VIP } from "../../sim/np/fixtures/fixture.js";
-import { CLIENT_ISN, SERVER_ISN, CP_ISN_TO_CLIENT, CP_ISN_TO_SERVER, SPLICE, fromClient, fromServer, toClient, toServer } from "../../sim/np/fixtures/splice-model.js";
+import { CLIENT, CLIENT_PORT, DEFAULT_CONFIG, LOCAL_IP, PORT_MACS, SERVER_PORT, VIP } from "../../sim/testing/fixtures/fixture.js";
+import { CLIENT_ISN, SERVER_ISN, CP_ISN_TO_CLIENT, CP_ISN_TO_SERVER, SPLICE, fromClient, fromServer, toClient, toServer } from "../../sim/testing/fixtures/splice-model.js";
 import { fileURLToPath } from "node:url";
 import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

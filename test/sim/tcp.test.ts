@@ -4,15 +4,15 @@
 import { describe, expect, it } from "vitest";
 import { PS_PER_MS, PS_PER_S, Scheduler } from "../../sim/engine/scheduler.js";
 import type { NetPort } from "../../sim/net/link.js";
-import { Random } from "../../sim/np/random.js";
-import { ip4ToU32, macBytes } from "../../sim/packet/addr.js";
-import { packet, type TcpOption } from "../../sim/packet/builder.js";
-import { decode, type DecodedFrame } from "../../sim/packet/decode.js";
+import { Random } from "../../lib/random.js";
+import { ip4ToU32, macBytes } from "../../packet/addr.js";
+import { packet, type TcpOption } from "../../packet/builder.js";
+import { decode, type DecodedFrame } from "../../packet/decode.js";
 import { TcpState, type CloseReason, type TcpConnection } from "../../sim/tcp/connection.js";
 import type { Host } from "../../sim/tcp/host.js";
 import { PAIR_CLIENT_IP, PAIR_SERVER_IP, hostPair } from "../../sim/tcp/pair.js";
-import { foldComplement, onesSum } from "../../sim/packet/checksum.js";
-import { ACK, FIN, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, rangeSum, sealTcpFrame, tcpPayloadOffset } from "../../sim/tcp/wire.js";
+import { foldComplement, onesSum } from "../../packet/checksum.js";
+import { ACK, FIN, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, rangeSum, sealTcpFrame, tcpPayloadOffset } from "../../packet/tcp-wire.js";
 
 const MB = 1 << 20;
 
@@ -80,7 +80,7 @@ function bulk(server: Host, client: Host, request: Uint8Array, response: Uint8Ar
   return { srv, cli, conn };
 }
 
-describe("frame codec (sim/tcp/wire.ts) against the packet builder and decoder", () => {
+describe("frame codec (packet/tcp-wire.ts) against the packet builder and decoder", () => {
   it("writes the same bytes as the builder for segments with every option layout", () => {
     const rng = new Random(11);
     const layouts: Partial<TcpFrameFields>[] = [

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { PS_PER_MS, PS_PER_S, Scheduler } from "../../sim/engine/scheduler.js";
 import { HttpClient } from "../../sim/http/client.js";
 import { HttpServer } from "../../sim/http/server.js";
-import { Random } from "../../sim/np/random.js";
+import { Random } from "../../lib/random.js";
 import { PAIR_SERVER_IP, hostPair } from "../../sim/tcp/pair.js";
 import { SURGE_DEFAULTS, Zipf, exponential, sampleSize } from "../../sim/workload/distributions.js";
 import { runClosedLoop, runOpenLoop, summarizeLatencies } from "../../sim/workload/drivers.js";

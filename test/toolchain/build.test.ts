@@ -7,7 +7,7 @@ import { buildFirmware } from "../../toolchain/build/build.js";
 import { DATAPLANE_DIR } from "../../toolchain/build/compile.js";
 import { generateKey } from "../../toolchain/image/keys.js";
 import { loadProfile } from "../../toolchain/target/profile.js";
-import { NpswitchError } from "../../toolchain/errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 import { tempDir } from "./cli-helpers.js";
 
 const work = tempDir("build");

@@ -1,5 +1,5 @@
 // The flash client against a scripted device: a node:http peer speaking the management API of
-// sim/device/README.md, recording every request, with faults injected per PUT or at commit.
+// device/README.md, recording every request, with faults injected per PUT or at commit.
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DeviceClient, DeviceError } from "../../toolchain/flash/client.js";
-import { backoffMs, flashImage, paceDelayMs } from "../../toolchain/flash/flash.js";
+import { DeviceClient, DeviceError } from "../../device/client/client.js";
+import { backoffMs, flashImage, paceDelayMs } from "../../device/client/flash.js";
 import { BIN, npswitch, tempDir } from "./cli-helpers.js";
 
 const TOKEN = "s3cret-token";

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_TARGETS, loadProfile, parseProfile } from "../../toolchain/target/profile.js";
-import { NpswitchError } from "../../toolchain/errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 

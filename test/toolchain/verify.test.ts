@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 import binaryen from "binaryen";
 import { describe, expect, it } from "vitest";
-import { CAPACITIES, MEMORY_PAGES } from "../../toolchain/abi/layout.js";
+import { CAPACITIES, MEMORY_PAGES } from "../../abi/layout.js";
 import { compileImage, imageDataBase } from "../../toolchain/build/compile.js";
 import { SectionId, joinSections } from "../../toolchain/wasm/binary.js";
 import { RULES, verifyImageBinary, type VerifyContext, type Violation } from "../../toolchain/verify/index.js";

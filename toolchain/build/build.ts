@@ -3,10 +3,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { ABI_VERSION } from "../abi/abi.js";
-import { CAPACITIES, MEMORY_PAGES, layoutFingerprint } from "../abi/layout.js";
-import { NpswitchError } from "../errors.js";
-import { writeFileAtomic } from "../fs-atomic.js";
+import { ABI_VERSION } from "../../abi/abi.js";
+import { CAPACITIES, MEMORY_PAGES, layoutFingerprint } from "../../abi/layout.js";
+import { NpswitchError } from "../../lib/errors.js";
+import { writeFileAtomic } from "../../lib/fs-atomic.js";
 import { encodeFirmware, sha256Hex, type Manifest, type ManifestImage } from "../image/format.js";
 import { devSigningKey, loadSigningKey } from "../image/keys.js";
 import { loadProfile } from "../target/profile.js";

@@ -5,9 +5,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import binaryen from "binaryen";
-import { MEMORY_IMPORT } from "../abi/abi.js";
+import { MEMORY_IMPORT } from "../../abi/abi.js";
 import { renameMemoryImport } from "./rename-memory-import.js";
-import { CAPACITIES, MEMORY_PAGES, region } from "../abi/layout.js";
+import { CAPACITIES, MEMORY_PAGES, region } from "../../abi/layout.js";
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const DATAPLANE_DIR = join(PROJECT_ROOT, "dataplane");

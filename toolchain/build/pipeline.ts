@@ -1,7 +1,7 @@
 // The data-plane pipeline (dataplane/pipeline.json): stage order and microengine assignment.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NpswitchError } from "../errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 import { DATAPLANE_DIR } from "./compile.js";
 
 export interface Pipeline {

@@ -38,7 +38,7 @@ export interface ManifestImage {
 export interface Manifest {
   format: string;
   abi: number;
-  /** Fingerprint of the shared memory layout (toolchain/abi/layout.ts layoutFingerprint): same value, same tables. */
+  /** Fingerprint of the shared memory layout (abi/layout.ts layoutFingerprint): same value, same tables. */
   layout: string;
   target: { name: string; origin: string; sha256: string; controlStoreInstructions: number; microengines: number };
   /** Pipeline order: a packet goes through these images in turn. */

@@ -3,8 +3,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { NpswitchError } from "../errors.js";
-import { writeFileAtomic } from "../fs-atomic.js";
+import { NpswitchError } from "../../lib/errors.js";
+import { writeFileAtomic } from "../../lib/fs-atomic.js";
 
 export interface SigningKey {
   privateKey: KeyObject;

@@ -2,10 +2,10 @@
 // signature against a trusted key, per-image hashes, the target, and each image's ABI rules.
 import { existsSync, readFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
-import { ABI_VERSION } from "../abi/abi.js";
-import { CAPACITIES, MEMORY_PAGES } from "../abi/layout.js";
+import { ABI_VERSION } from "../../abi/abi.js";
+import { CAPACITIES, MEMORY_PAGES } from "../../abi/layout.js";
 import { imageDataBase } from "../build/compile.js";
-import { NpswitchError } from "../errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 import { loadProfile, BUILTIN_TARGETS } from "../target/profile.js";
 import { verifyImageBinary, type Violation } from "../verify/index.js";
 import { countInstructions, readModule } from "../wasm/reader.js";

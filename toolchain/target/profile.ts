@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { NpswitchError } from "../errors.js";
+import { NpswitchError } from "../../lib/errors.js";
 
 const PROFILES_DIR = new URL("./profiles/", import.meta.url);
 export const BUILTIN_TARGETS = ["ixp2400", "ixp2800"] as const;

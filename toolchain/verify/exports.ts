@@ -1,5 +1,5 @@
 // Rule `exports`: an image exports exactly the ABI's entry points with their exact signatures (REQUIRED_EXPORTS, abi.ts).
-import { REQUIRED_EXPORTS } from "../abi/abi.js";
+import { REQUIRED_EXPORTS } from "../../abi/abi.js";
 import { formatSignature, sameTypes, signatureOf, type ModuleRule } from "./rule.js";
 
 const REQUIRED_NAMES = REQUIRED_EXPORTS.map((e) => e.name).join(", ");

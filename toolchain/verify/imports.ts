@@ -1,5 +1,5 @@
 // Rule `imports`: an image imports np.memory and NP intrinsics with their exact signatures, nothing else (image ABI, abi.ts).
-import { INTRINSICS, MEMORY_IMPORT, NP_MODULE } from "../abi/abi.js";
+import { INTRINSICS, MEMORY_IMPORT, NP_MODULE } from "../../abi/abi.js";
 import type { ImportInfo, ModuleInfo } from "../wasm/reader.js";
 import { formatSignature, sameTypes, type ModuleRule, type VerifyContext } from "./rule.js";
 

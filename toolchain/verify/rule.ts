@@ -4,7 +4,7 @@ import type { FunctionInfo, ModuleInfo, ValType } from "../wasm/reader.js";
 export interface VerifyContext {
   /** Control-store size of the target profile, in Wasm instructions. */
   budget: number;
-  /** Pages of the shared np.memory (MEMORY_PAGES in toolchain/abi/layout.ts). */
+  /** Pages of the shared np.memory (MEMORY_PAGES in abi/layout.ts). */
   memoryPages: number;
   /** The image's static-data slot in the shared memory; when given, every data segment must lie inside it. */
   dataSlot?: { base: number; size: number };
