@@ -5,7 +5,8 @@
 import { compiledImages } from "../sim/np/load.js";
 import { createNpMemory, npImports } from "../sim/np/imports.js";
 import { Rings } from "../sim/np/rings.js";
-import { writeSwitchConfig, BUFFERS_BASE, DESCRIPTORS_BASE } from "../sim/np/dataplane.js";
+import { BUFFERS_BASE, DESCRIPTORS_BASE } from "../sim/np/dataplane.js";
+import { writeSwitchConfig } from "../abi/switch-config.js";
 import { installSplice } from "../abi/flow-table.js";
 import { packet } from "../packet/builder.js";
 import { ip4ToU32, macBytes } from "../packet/addr.js";

@@ -2,7 +2,8 @@
 // ixp2400 against OC-48 line rate, for several microengine assignments (how many MEs line rate
 // takes), and host speed in simulated packets per host second. Frames of established spliced
 // flows are offered at line rate on one port, straight into the chip (no TCP endpoints).
-import { Scheduler, PS_PER_S, serializationPs } from "../sim/engine/scheduler.js";
+import { Scheduler, serializationPs } from "../sim/engine/scheduler.js";
+import { PS_PER_S } from "../lib/time.js";
 import { NpChip } from "../sim/chip/np.js";
 import { chipTiming } from "../sim/timing/costs.js";
 import { compiledImages } from "../sim/np/load.js";

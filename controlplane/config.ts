@@ -2,8 +2,9 @@
 // the SYN-cookie secret, limits, TCP parameters and the pool's health settings; validated once, with errors
 // that name the field.
 import { CAPACITIES } from "../abi/layout.js";
+import { PS_PER_MS } from "../lib/time.js";
 import { ip4ToU32, macBytes } from "../packet/addr.js";
-import type { SwitchConfig } from "../sim/np/dataplane.js";
+import type { SwitchConfig } from "../abi/switch-config.js";
 import { MAX_WSCALE } from "./tcp/syn-cookie.js";
 
 export interface ServerConfig {
@@ -97,24 +98,23 @@ export interface CpConfig {
   pool?: Partial<CpPoolOptions>;
 }
 
-const MS = 1_000_000_000;
 
 export const DEFAULT_TCP: CpTcpOptions = {
   mss: 1460,
   wscale: 7,
   receiveBufferBytes: 65535,
-  synRtoPs: 1000 * MS,
+  synRtoPs: 1000 * PS_PER_MS,
   maxSynRetries: 2,
-  replayRtoPs: 200 * MS,
+  replayRtoPs: 200 * PS_PER_MS,
   maxReplayRetries: 3,
   ephemeralPorts: [32768, 60999],
 };
 
 export const DEFAULT_POOL: CpPoolOptions = {
-  aliveIntervalPs: 1000 * MS,
+  aliveIntervalPs: 1000 * PS_PER_MS,
   missedAlive: 3,
-  slowStartPs: 10_000 * MS,
-  failTimeoutPs: 10_000 * MS,
+  slowStartPs: 10_000 * PS_PER_MS,
+  failTimeoutPs: 10_000 * PS_PER_MS,
   responseTimeAlpha: 1 / 8,
   redispatchNonIdempotent: false,
 };

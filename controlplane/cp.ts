@@ -4,10 +4,10 @@
 // splice down after FINs, an RST or idleness. After the splice the CP sees the connection only at teardown.
 // The pool (controlplane/pool) watches the servers; when one goes down, connections to it that have had no
 // response byte are dispatched again (the request is replayed to another server), the others are reset.
-import { FLAGS, NO_FLOW } from "../abi/layout.js";
+import { FLAGS } from "../abi/layout.js";
 import { crc32 } from "../abi/hash.js";
 import { Random } from "../lib/random.js";
-import type { RingMessage } from "../sim/np/dataplane.js";
+import { cpOwnsBuffer, type RingMessage } from "../abi/ring-message.js";
 import type { CpEnv, CpTimer } from "./env.js";
 import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer } from "./config.js";
 import { emptyStats, type CpStats, type RefusalReason } from "./stats.js";
@@ -20,14 +20,14 @@ import { refusalResponse, type RefusalStatus } from "./http/responses.js";
 import { ReceiveBuffer } from "./tcp/receive-buffer.js";
 import { SynCookies, MAX_WSCALE, DEFAULT_MSS } from "./tcp/syn-cookie.js";
 import { buildSegment, dataOptions, has, parseSegment, synOptions, type OutSegment, type ParsedSegment } from "./tcp/segment.js";
-import { seqAdd, seqGe } from "./tcp/seq.js";
+import { seqAdd, seqGe } from "../packet/seq.js";
 import { planSplice } from "./splice-plan.js";
 import type { FlowKey } from "../abi/flow-table.js";
+import { PS_PER_MS } from "../lib/time.js";
 
 export type { CpConfig } from "./config.js";
 export type { CpStats } from "./stats.js";
 
-const PS_PER_MS = 1_000_000_000;
 /** Bytes of the timestamp option on a data segment (NOP NOP TS): taken off the MSS (RFC 6691). */
 const TS_OPTION_BYTES = 12;
 /** Local ports tried for room in the flow table before refusing. */
@@ -156,7 +156,7 @@ export class ControlPlane {
         default: return;
       }
     } finally {
-      if (msg.flow === NO_FLOW) this.env.freeBuffer(msg.desc);
+      if (cpOwnsBuffer(msg)) this.env.freeBuffer(msg.desc);
     }
   }
 

@@ -1,7 +1,7 @@
 // What the control-plane program needs from the machine it runs on (the simulator's CP core, the device,
 // or a test): a clock, frame transmit, the data-plane tables (DESIGN contract 7), timers, cycle accounting,
 // and access to the packet buffers the exception-ring messages refer to.
-import type { RingMessage } from "../sim/np/dataplane.js";
+import type { RingMessage } from "../abi/ring-message.js";
 import type { CpOp } from "./costs.js";
 import type { TablesAdapter } from "./tables/adapter.js";
 

@@ -14,7 +14,7 @@ import { verifyFirmware } from "../toolchain/image/verify-firmware.js";
 import { keyIdOf } from "../toolchain/image/keys.js";
 import { loadProfile } from "../toolchain/target/profile.js";
 import { readFileSync } from "node:fs";
-import { PS_PER_MS } from "../sim/engine/scheduler.js";
+import { PS_PER_MS } from "../lib/time.js";
 import { cpLimitsOf } from "../sim/scenario/config-fields.js";
 import { selfTest, type SelfTestReport } from "../sim/testing/fixtures/index.js";
 import { chipTiming } from "../sim/timing/costs.js";

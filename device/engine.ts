@@ -12,7 +12,8 @@
 import { createPolicy } from "../controlplane/policies/index.js";
 import type { CpConfig } from "../controlplane/cp.js";
 import type { FirmwareImage } from "../toolchain/image/format.js";
-import { PS_PER_MS, Scheduler } from "../sim/engine/scheduler.js";
+import { Scheduler } from "../sim/engine/scheduler.js";
+import { PS_PER_MS } from "../lib/time.js";
 import { NpChip, type CompiledImage } from "../sim/chip/np.js";
 import { chipImages, createSwitch, type Switch } from "../sim/chip/switch.js";
 import type { ChipTiming } from "../sim/timing/costs.js";

@@ -19,6 +19,7 @@ import { isPrime, maglev } from "./maglev.js";
 import { hprio } from "./hprio.js";
 import { weightedFailover } from "./weighted-failover.js";
 import { weightedOverflow } from "./weighted-overflow.js";
+import { PS_PER_S } from "../../lib/time.js";
 
 /** A string parameter that must be one of `values` (the registry checks only that it is a string). */
 function oneOf<T extends string>(policy: string, params: Record<string, unknown>, name: string, values: readonly T[]): T {
@@ -26,8 +27,6 @@ function oneOf<T extends string>(policy: string, params: Record<string, unknown>
   if (!values.includes(v)) throw new PolicyConfigError(`policy ${policy}: parameter ${name}: expected one of ${values.map((x) => `"${x}"`).join(", ")}, got ${JSON.stringify(v)}`);
   return v;
 }
-
-const PS_PER_S = 1e12;
 
 export const BLIND_POLICIES: PolicyEntry[] = [
   { name: "round-robin", family: "content-blind", description: "servers in turn, weights ignored", params: [], create: () => roundRobin() },

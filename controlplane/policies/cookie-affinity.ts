@@ -19,6 +19,7 @@ import type { HttpRequest } from "../http/request.js";
 import type { DispatchOutcome, Policy, PolicyContext, ServerView } from "./policy.js";
 import { leastConnections, LruMap, paramError } from "./content-aware-common.js";
 import { InFlight } from "./connection-count.js";
+import { PS_PER_S } from "../../lib/time.js";
 
 const NAME = "cookie-affinity";
 
@@ -51,7 +52,7 @@ export function cookieAffinity(params: Partial<CookieAffinityParams> = {}): Cook
   const cookie = params.cookie ?? "SERVERID";
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie)) throw paramError(NAME, "cookie", `'${cookie}' is not a cookie name (RFC 6265 token)`);
   const learn = params.learn ?? true;
-  const ttlPs = (params.ttlSeconds ?? 1800) * 1e12;
+  const ttlPs = (params.ttlSeconds ?? 1800) * PS_PER_S;
   const table = new LruMap<string, { server: string; lastUsed: number }>(params.maxSessions ?? 65536);
   let ctx: PolicyContext | undefined;
   const now = () => ctx?.now() ?? 0;

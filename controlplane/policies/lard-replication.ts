@@ -13,6 +13,7 @@ import type { HttpRequest } from "../http/request.js";
 import type { Policy, PolicyContext, ServerView } from "./policy.js";
 import { leastLoaded, LruMap, targetKey } from "./content-aware-common.js";
 import { lardImbalanced, lardThresholds, type LardParams } from "./lard.js";
+import { PS_PER_S } from "../../lib/time.js";
 
 export interface LardReplicationParams extends LardParams {
   /** Seconds a set must stay unchanged before its most loaded member is removed. */
@@ -32,7 +33,7 @@ export interface LardReplicationPolicy extends Policy<number> {
 export function lardReplication(params: Partial<LardReplicationParams> = {}): LardReplicationPolicy {
   const { tLow, tHigh } = lardThresholds("lard-r", params);
   const includeHost = params.includeHost ?? false;
-  const kPs = (params.shrinkAfterSeconds ?? 20) * 1e12;
+  const kPs = (params.shrinkAfterSeconds ?? 20) * PS_PER_S;
   const sets = new LruMap<number, ServerSet>(params.maxTargets ?? 100_000);
   return {
     name: "lard-r",

@@ -1,4 +1,4 @@
-// The one way the control plane reaches the data plane's tables (DESIGN contract 7): install a splice (both
+// The one way the control plane reaches the data plane's tables (docs/ARCHITECTURE.md, "The tables adapter"): install a splice (both
 // directions), remove it, read an entry's counters and flags, capacity and occupancy. Implementations:
 // SharedMemoryTables (the NP memory the images use; simulator and device) and InMemoryTables (unit tests).
 import type { FlowDirection, FlowEntryView, FlowKey } from "../../abi/flow-table.js";
@@ -33,6 +33,3 @@ export interface TablesAdapter {
   /** Entries in use (any state but FREE). */
   occupancy(): number;
 }
-
-export { SharedMemoryTables } from "./shared-memory-tables.js";
-export { InMemoryTables } from "./in-memory-tables.js";

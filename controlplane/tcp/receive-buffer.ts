@@ -1,7 +1,7 @@
 // The client's bytes before the splice (RFC 9293 3.10.7.4 segment text processing): in-order bytes from
 // the client's ISN+1 up to a fixed capacity (the receive window), out-of-order pieces held until the gap
 // fills, retransmitted bytes trimmed. Everything accepted is replayed to the server byte for byte.
-import { seqAdd, seqDiff } from "./seq.js";
+import { seqAdd, seqDiff } from "../../packet/seq.js";
 
 export type Accepted = "new" | "duplicate" | "out_of_order" | "outside_window";
 

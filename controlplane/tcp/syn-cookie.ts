@@ -5,7 +5,7 @@
 // (bits 0-3 the client's window scale or 15 for none, bit 4 SACK-permitted); the client echoes them in
 // TSecr. Without timestamps the SYN-ACK offers neither window scaling nor SACK (nothing could carry them).
 import { createHmac } from "node:crypto";
-import { seqAdd } from "./seq.js";
+import { seqAdd } from "../../packet/seq.js";
 
 /** MSS values a cookie can carry (3 bits): the client's MSS is rounded down to one of these. */
 export const MSS_CLASSES: readonly number[] = [216, 536, 1200, 1300, 1400, 1440, 1460, 8960];

@@ -2,7 +2,7 @@
 // nanosecond timestamps (magic 0xa1b23c4d) and LINKTYPE_ETHERNET, stamped with simulated time.
 // The bytes depend only on the frames and their times, so a seeded run gives the same file.
 import { writeFileSync } from "node:fs";
-import { PS_PER_NS, PS_PER_S, type Picos } from "../engine/scheduler.js";
+import { PS_PER_NS, PS_PER_S, type Picos } from "../../lib/time.js";
 import type { Link, LinkSide } from "../net/link.js";
 
 export const PCAP_MAGIC_NS = 0xa1b23c4d;

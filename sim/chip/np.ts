@@ -7,7 +7,9 @@ import { CAPACITIES, NO_FLOW, PACKET_DESC, VERDICT, fieldOffsets } from "../../a
 import type { Scheduler } from "../engine/scheduler.js";
 import { createNpMemory, npImports } from "../np/imports.js";
 import { Rings } from "../np/rings.js";
-import { countTrap, decodeMessage, readCounters, writeSwitchConfig, type RingMessage, type SwitchConfig, BUFFERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
+import { countTrap, readCounters, BUFFERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
+import { writeSwitchConfig, type SwitchConfig } from "../../abi/switch-config.js";
+import { decodeMessage, type RingMessage } from "../../abi/ring-message.js";
 import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";

@@ -1,11 +1,7 @@
 // The simulator's discrete-event scheduler: integer picosecond time, ties broken by insertion
 // order, so a run is deterministic for a given seed whatever the host does.
 
-export type Picos = number;
-export const PS_PER_NS = 1_000;
-export const PS_PER_US = 1_000_000;
-export const PS_PER_MS = 1_000_000_000;
-export const PS_PER_S = 1_000_000_000_000;
+import { PS_PER_S, type Picos } from "../../lib/time.js";
 
 /** Time to send `bytes` on a link of `bitsPerSecond`, in picoseconds (rounded up). */
 export function serializationPs(bytes: number, bitsPerSecond: number): Picos {

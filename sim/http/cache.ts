@@ -1,6 +1,6 @@
 // The server's file cache model: LRU over whole files with a capacity in bytes. A hit costs
 // `hitPs`, a miss `missPs` (the disk), each plus `perKbPs` per KiB served.
-import type { Picos } from "../engine/scheduler.js";
+import type { Picos } from "../../lib/time.js";
 
 export interface CacheOptions {
   capacityBytes: number;

@@ -3,7 +3,7 @@
 // with `Connection: close`; parses each response (status line, headers, Content-Length body),
 // checks every body byte against the content the server must send, and measures latency from
 // the first request byte written to the last response byte received.
-import type { Picos } from "../engine/scheduler.js";
+import type { Picos } from "../../lib/time.js";
 import type { Ip4 } from "../../packet/addr.js";
 import type { CloseReason, TcpConnection, TcpHandlers } from "../tcp/connection.js";
 import type { Host } from "../tcp/host.js";

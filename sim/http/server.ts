@@ -2,7 +2,7 @@
 // bytes are contentOf(path, size), keeps connections alive unless asked to close, answers
 // 404 / 405 / 400, and models service time with an LRU file cache and a pool of worker slots
 // (requests wait in FIFO order when all workers are busy).
-import type { Picos } from "../engine/scheduler.js";
+import type { Picos } from "../../lib/time.js";
 import { Fifo } from "../net/fifo.js";
 import type { TcpConnection, TcpHandlers } from "../tcp/connection.js";
 import type { Host } from "../tcp/host.js";

@@ -1,7 +1,8 @@
 // A full-duplex point-to-point Ethernet link: per direction a byte-limited tail-drop transmit
 // queue, serialization at the line rate (with preamble, FCS and inter-frame gap on the wire),
 // propagation delay and optional seeded random loss. Frames reach the far side's `receive`.
-import { serializationPs, type Picos, type Scheduler } from "../engine/scheduler.js";
+import { serializationPs, type Scheduler } from "../engine/scheduler.js";
+import { type Picos } from "../../lib/time.js";
 import { Random } from "../../lib/random.js";
 import { Fifo } from "./fifo.js";
 

@@ -1,10 +1,11 @@
 // Functional model of the NP data plane: runs the exact image bytes on one shared memory, packet by
 // packet (classify, then splice when classify says NEXT), with buffers, descriptors and rings.
 import {
-  region, CAPACITIES, CONFIG, COUNTER, NO_FLOW, PACKET_DESC, REASON, RING_MSG, VERDICT, MSG_TYPE, fieldOffsets,
+  region, CAPACITIES, COUNTER, NO_FLOW, PACKET_DESC, REASON, VERDICT, fieldOffsets,
 } from "../../abi/layout.js";
 import { decodeStruct, encodeStruct, type StructValue } from "../../abi/codec.js";
-import { ip4ToU32, macBytes, type Ip4, type Mac } from "../../packet/addr.js";
+import { decodeMessage, reasonName, type RingMessage } from "../../abi/ring-message.js";
+import { writeSwitchConfig, type SwitchConfig } from "../../abi/switch-config.js";
 import { createNpMemory, npImports } from "./imports.js";
 import { Rings } from "./rings.js";
 
@@ -30,30 +31,6 @@ export interface DataplaneOptions {
    * tests look at `result.messages`; a simulated CP sets false and reads the ring itself.
    */
   drainToCp?: boolean;
-}
-
-export interface SwitchConfig {
-  vip: Ip4;
-  localIp: Ip4;
-  servicePorts: number[];
-  portMacs: Mac[];
-  checkTcpChecksum?: boolean;
-}
-
-export interface RingMessage {
-  ring: string;
-  type: string;
-  inPort: number;
-  reason: string;
-  desc: number;
-  len: number;
-  payload: number;
-  flow: number;
-  urlHash: number;
-  hostHash: number;
-  flags: number;
-  time: number;
-  raw: StructValue;
 }
 
 export interface ProcessResult {
@@ -82,7 +59,6 @@ interface LoadedImage {
   process: (desc: number) => number;
 }
 
-export const CONFIG_BASE = region("CONFIG").base;
 export const COUNTERS_BASE = region("COUNTERS").base;
 export const DESCRIPTORS_BASE = region("DESCRIPTORS").base;
 export const BUFFERS_BASE = region("BUFFERS").base;
@@ -95,10 +71,6 @@ const DESC_OFF = (name: string) => DESC_FIELDS.get(name)!.offset;
 const REASON_TRAP = REASON.members.findIndex((m) => m.name === "TRAP");
 const VERDICT_NEXT = VERDICT.members.findIndex((m) => m.name === "NEXT");
 const RING_TO_CP = Rings.id("TO_CP");
-
-export function reasonName(n: number): string {
-  return REASON.members[n]?.name ?? `REASON_${n}`;
-}
 
 export function verdictName(n: number): Verdict {
   return (VERDICT.members[n]?.name as Verdict | undefined) ?? "INVALID";
@@ -260,43 +232,4 @@ export function readCounters(dv: DataView): { reasons: Record<string, number>; e
 export function countTrap(dv: DataView): void {
   const at = COUNTERS_BASE + 4 * REASON_TRAP;
   dv.setUint32(at, (dv.getUint32(at, true) + 1) >>> 0, true);
-}
-
-export function decodeMessage(ring: number, bytes: Uint8Array): RingMessage {
-  const padded = new Uint8Array(RING_MSG.size);
-  padded.set(bytes.subarray(0, RING_MSG.size));
-  const raw = decodeStruct(RING_MSG, padded);
-  const type = raw.TYPE as number;
-  return {
-    ring: Rings.nameOf(ring),
-    type: MSG_TYPE.members[type]?.name ?? `MSG_TYPE_${type}`,
-    inPort: raw.IN_PORT as number,
-    reason: reasonName(raw.REASON as number),
-    desc: raw.DESC as number,
-    len: raw.LEN as number,
-    payload: raw.PAYLOAD as number,
-    flow: raw.FLOW as number,
-    urlHash: raw.URL_HASH as number,
-    hostHash: raw.HOST_HASH as number,
-    flags: raw.FLAGS as number,
-    time: raw.TIME as number,
-    raw,
-  };
-}
-
-/** Write the switch's Config struct into the shared memory (the whole struct: fields not given are zero). */
-export function writeSwitchConfig(mem: Uint8Array, cfg: SwitchConfig): void {
-  if (cfg.servicePorts.length > CAPACITIES.MAX_SERVICES.value) throw new RangeError(`configure: ${cfg.servicePorts.length} service ports, at most ${CAPACITIES.MAX_SERVICES.value}`);
-  if (cfg.portMacs.length > CAPACITIES.MAX_PORTS.value) throw new RangeError(`configure: ${cfg.portMacs.length} port MACs, at most ${CAPACITIES.MAX_PORTS.value}`);
-  mem.fill(0, CONFIG_BASE, CONFIG_BASE + CONFIG.size);
-  const value: StructValue = {
-    VIP: ip4ToU32(cfg.vip),
-    LOCAL_IP: ip4ToU32(cfg.localIp),
-    NUM_PORTS: cfg.portMacs.length,
-    NUM_SERVICES: cfg.servicePorts.length,
-    CHECK_TCP_CSUM: cfg.checkTcpChecksum ? 1 : 0,
-  };
-  cfg.servicePorts.forEach((p, i) => (value[`SERVICE_PORT${i}`] = p));
-  cfg.portMacs.forEach((m, i) => (value[`PORT_MAC${i}`] = macBytes(m)));
-  encodeStruct(CONFIG, mem, CONFIG_BASE, value);
 }

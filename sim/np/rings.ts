@@ -1,5 +1,6 @@
 // Scratch rings of the NP: bounded FIFOs of message bytes, one per ring id (RINGS in abi/layout.ts).
 import { RINGS } from "../../abi/layout.js";
+import { ringId, ringName } from "../../abi/ring-message.js";
 
 export type RingName = (typeof RINGS.members)[number]["name"];
 
@@ -25,13 +26,11 @@ export class Rings {
   }
 
   static id(name: string): number {
-    const i = RINGS.members.findIndex((m) => m.name === name);
-    if (i < 0) throw new Error(`rings: no ring named ${name}`);
-    return i;
+    return ringId(name);
   }
 
   static nameOf(id: number): string {
-    return RINGS.members[id]?.name ?? `RING_${id}`;
+    return ringName(id);
   }
 
   /** Append a copy of `message`; false when the ring is full or does not exist. */

@@ -3,7 +3,7 @@
 // conversion to the CP's CpLimits (only the defaults differ: a simulated LAN against a real one).
 import { z } from "zod";
 import type { CpLimits } from "../../controlplane/config.js";
-import { PS_PER_MS } from "../engine/scheduler.js";
+import { PS_PER_MS } from "../../lib/time.js";
 
 export const positiveInt = z.number().int().positive();
 export const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, "an IPv4 address like 10.0.0.1");

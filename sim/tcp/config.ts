@@ -1,5 +1,5 @@
 // TCP endpoint settings (defaults follow a Linux host) and the counters a host keeps.
-import { PS_PER_MS, PS_PER_S, type Picos } from "../engine/scheduler.js";
+import { PS_PER_MS, PS_PER_S, type Picos } from "../../lib/time.js";
 
 export interface TcpConfig {
   /** MSS advertised in the SYN (MTU 1500 - 40). */

@@ -2,7 +2,8 @@
 // with PAWS (RFC 7323), SACK generation and a SACK scoreboard for retransmission (RFC 2018),
 // RTO with Karn's rule and backoff (RFC 6298), slow start / congestion avoidance / fast
 // retransmit and NewReno-style recovery (RFC 5681, RFC 6582), delayed ACKs, half-close.
-import { PS_PER_MS, type Picos, type Scheduler } from "../engine/scheduler.js";
+import { type Scheduler } from "../engine/scheduler.js";
+import { PS_PER_MS, type Picos } from "../../lib/time.js";
 import type { TcpConfig, TcpCounters } from "./config.js";
 import { Reassembly } from "./reassembly.js";
 import { SendBuffer } from "./send-buffer.js";

@@ -1,6 +1,7 @@
 // Two hosts joined by one link, no switch between them: the smallest network, for tests and
 // benchmarks of the endpoints themselves.
-import { PS_PER_US, type Scheduler } from "../engine/scheduler.js";
+import { type Scheduler } from "../engine/scheduler.js";
+import { PS_PER_US } from "../../lib/time.js";
 import { Link, type LinkOptions } from "../net/link.js";
 import type { TcpConfig } from "./config.js";
 import { Host } from "./host.js";

@@ -1,7 +1,8 @@
 // A re-armable deadline on the scheduler that does not schedule an event per re-arm: moving
 // the deadline later (the common case, e.g. the RTO restarted by every ACK) leaves the
 // pending event in place, and the event re-schedules itself when it fires early.
-import type { Picos, Scheduler, Timer } from "../engine/scheduler.js";
+import type { Scheduler, Timer } from "../engine/scheduler.js";
+import type { Picos } from "../../lib/time.js";
 
 export class LazyTimer {
   private deadline: Picos = Infinity;

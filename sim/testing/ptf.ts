@@ -1,7 +1,8 @@
 // PTF-style testing on the simulated NP: send a frame into a port, expect frames out of ports
 // (with masks of the fields the device may rewrite), and expect nothing else. The chip runs the
 // exact image bytes with timing; time advances until the switch is idle after each send.
-import type { RingMessage, SwitchConfig } from "../np/dataplane.js";
+import type { SwitchConfig } from "../../abi/switch-config.js";
+import type { RingMessage } from "../../abi/ring-message.js";
 import { compiledImages } from "../np/load.js";
 import { compareFrames, type Mask } from "../../packet/mask.js";
 import { hexDump } from "../../packet/hex.js";

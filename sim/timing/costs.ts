@@ -1,7 +1,7 @@
 // The simulator's timing numbers, taken from a target profile in the units the models use.
 import type { Profile } from "../../toolchain/target/profile.js";
 import type { TimingCosts } from "./instrument.js";
-import { PS_PER_US } from "../engine/scheduler.js";
+import { PS_PER_US } from "../../lib/time.js";
 
 export type MemoryKind = "scratch" | "sram" | "dram";
 export const MEMORY_KINDS: readonly MemoryKind[] = ["scratch", "sram", "dram"];

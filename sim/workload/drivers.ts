@@ -1,7 +1,8 @@
 // Load generators over HttpClients: open loop (Poisson session arrivals at a fixed rate,
 // whatever the responses do) and closed loop (a fixed population of users, each running
 // sessions back to back with exponential think times). Both draw from seeded streams only.
-import { PS_PER_S, type Picos, type Scheduler } from "../engine/scheduler.js";
+import { type Scheduler } from "../engine/scheduler.js";
+import { PS_PER_S, type Picos } from "../../lib/time.js";
 import { Random } from "../../lib/random.js";
 import type { HttpClient, HttpResult } from "../http/client.js";
 import { exponential } from "./distributions.js";

@@ -6,7 +6,8 @@
 // (at the default 1% share it would take at most 1% of it). Pacing: the agent never sends control bytes
 // faster than control_share of its link's bandwidth; when alive_ms would exceed that it stretches its
 // interval and announces the stretched one in each signal, so the pool's deadline follows it.
-import { PS_PER_MS, PS_PER_S, serializationPs, type Picos, type Scheduler } from "../engine/scheduler.js";
+import { serializationPs, type Scheduler } from "../engine/scheduler.js";
+import { PS_PER_MS, PS_PER_S, type Picos } from "../../lib/time.js";
 import { Link } from "../net/link.js";
 import type { Host } from "../tcp/host.js";
 import type { HttpServer } from "../http/server.js";

@@ -2,7 +2,8 @@
 // RTO, delayed ACKs) over simulated links: HTTP requests through the switch (real images + ControlPlane),
 // responses byte-exact, both ends close normally, the splice is removed, and the CP saw a handful of packets.
 import { describe, expect, it } from "vitest";
-import { Scheduler, PS_PER_MS, PS_PER_US } from "../../sim/engine/scheduler.js";
+import { Scheduler } from "../../sim/engine/scheduler.js";
+import { PS_PER_MS, PS_PER_US } from "../../lib/time.js";
 import { Link } from "../../sim/net/link.js";
 import { Host } from "../../sim/tcp/host.js";
 import type { TcpConfig } from "../../sim/tcp/config.js";
@@ -12,7 +13,7 @@ import { decodeStruct } from "../../abi/codec.js";
 import { PACKET_DESC } from "../../abi/layout.js";
 import { ControlPlane } from "../../controlplane/cp.js";
 import { switchConfigOf } from "../../controlplane/config.js";
-import { SharedMemoryTables } from "../../controlplane/tables/adapter.js";
+import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
 import { createPolicy } from "../../controlplane/policies/index.js";
 import { BASE_CONFIG, CLIENT, PORT_MACS, SERVERS, VIP } from "./switch-wire.js";
 

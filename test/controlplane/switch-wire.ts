@@ -11,7 +11,8 @@ import { ControlPlane } from "../../controlplane/cp.js";
 import { switchConfigOf, type CpConfig } from "../../controlplane/config.js";
 import type { CpEnv } from "../../controlplane/env.js";
 import type { CpOp } from "../../controlplane/costs.js";
-import { SharedMemoryTables, type TablesAdapter } from "../../controlplane/tables/adapter.js";
+import { type TablesAdapter } from "../../controlplane/tables/adapter.js";
+import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
 import { createPolicy, type Policy } from "../../controlplane/policies/index.js";
 
 export const MS = 1_000_000_000;

@@ -2,7 +2,9 @@
 // NP memory bytes and InMemoryTables. Same calls, same answers, except where capacity differs by design.
 import { describe, expect, it } from "vitest";
 import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE } from "../../abi/layout.js";
-import { InMemoryTables, SharedMemoryTables, type TablesAdapter, type SpliceEntries } from "../../controlplane/tables/adapter.js";
+import { type TablesAdapter, type SpliceEntries } from "../../controlplane/tables/adapter.js";
+import { InMemoryTables } from "../../controlplane/tables/in-memory-tables.js";
+import { SharedMemoryTables } from "../../controlplane/tables/shared-memory-tables.js";
 import { flowBucket } from "../../abi/flow-table.js";
 
 const mac = (last: number) => Uint8Array.of(2, 0, 0, 0, 0, last);

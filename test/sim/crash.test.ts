@@ -13,7 +13,7 @@ import { ScenarioSchema } from "../../sim/scenario/schema.js";
 import { parseScenario } from "../../sim/scenario/load.js";
 import { runWorld } from "../../sim/world/world.js";
 import { pacedIntervalPs } from "../../sim/world/pool-agent.js";
-import { PS_PER_MS } from "../../sim/engine/scheduler.js";
+import { PS_PER_MS } from "../../lib/time.js";
 import type { PoolEvent } from "../../controlplane/stats.js";
 import { tempDir } from "../toolchain/cli-helpers.js";
 

@@ -2,7 +2,8 @@
 // Connection: close, content checking (including a corrupted byte it must catch), 404 / 400 /
 // POST, the LRU cache model and worker slots.
 import { describe, expect, it } from "vitest";
-import { PS_PER_MS, PS_PER_US, Scheduler } from "../../sim/engine/scheduler.js";
+import { Scheduler } from "../../sim/engine/scheduler.js";
+import { PS_PER_MS, PS_PER_US } from "../../lib/time.js";
 import { LruCache } from "../../sim/http/cache.js";
 import { HttpClient, type HttpRequestSpec, type HttpResult } from "../../sim/http/client.js";
 import { contentByte, contentOf, errorBody } from "../../sim/http/content.js";

@@ -1,6 +1,7 @@
 // The point-to-point Ethernet link (sim/net/link.ts): timing, FIFO order, tail drop, loss, taps.
 import { describe, expect, it } from "vitest";
-import { PS_PER_US, Scheduler, serializationPs } from "../../sim/engine/scheduler.js";
+import { Scheduler, serializationPs } from "../../sim/engine/scheduler.js";
+import { PS_PER_US } from "../../lib/time.js";
 import { Link, type NetPort } from "../../sim/net/link.js";
 
 class Sink implements NetPort {

@@ -6,7 +6,7 @@ import { CONFIG, MEMORY_PAGES, PAGE_SIZE } from "../../abi/layout.js";
 import { decodeStruct } from "../../abi/codec.js";
 import { crc32, npHash } from "../../abi/hash.js";
 import { Dataplane, type ImageBytes } from "../../sim/np/dataplane.js";
-import { CONFIG_BASE } from "../../sim/np/dataplane.js";
+import { CONFIG_BASE } from "../../abi/switch-config.js";
 import { createNpMemory, npImports } from "../../sim/np/imports.js";
 import { Rings } from "../../sim/np/rings.js";
 import { Random } from "../../lib/random.js";

@@ -1,6 +1,7 @@
 // The event scheduler: time order, insertion order for ties, cancellation, bounded runs.
 import { describe, expect, it } from "vitest";
-import { Scheduler, serializationPs, PS_PER_S } from "../../sim/engine/scheduler.js";
+import { Scheduler, serializationPs } from "../../sim/engine/scheduler.js";
+import { PS_PER_S } from "../../lib/time.js";
 
 describe("Scheduler", () => {
   it("runs events in time order and ties in insertion order", () => {

@@ -2,7 +2,8 @@
 // options, bulk transfers byte for byte (lossless and lossy), SACK on reordering, FIN both
 // ways, RST, and the RTO. Two hosts on one link; the server answers the client directly.
 import { describe, expect, it } from "vitest";
-import { PS_PER_MS, PS_PER_S, Scheduler } from "../../sim/engine/scheduler.js";
+import { Scheduler } from "../../sim/engine/scheduler.js";
+import { PS_PER_MS, PS_PER_S } from "../../lib/time.js";
 import type { NetPort } from "../../sim/net/link.js";
 import { Random } from "../../lib/random.js";
 import { ip4ToU32, macBytes } from "../../packet/addr.js";

@@ -1,7 +1,8 @@
 // Workloads (sim/workload): Zipf popularity and heavy-tailed size generators against their
 // theory for a fixed seed, determinism, and the open- and closed-loop drivers on real hosts.
 import { describe, expect, it } from "vitest";
-import { PS_PER_MS, PS_PER_S, Scheduler } from "../../sim/engine/scheduler.js";
+import { Scheduler } from "../../sim/engine/scheduler.js";
+import { PS_PER_MS, PS_PER_S } from "../../lib/time.js";
 import { HttpClient } from "../../sim/http/client.js";
 import { HttpServer } from "../../sim/http/server.js";
 import { Random } from "../../lib/random.js";
