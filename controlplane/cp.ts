@@ -1,112 +1,43 @@
-// The control-plane program's connection-setup core (DESIGN "The path of a packet"): answer SYNs to the VIP
-// with SYN cookies (RFC 4987), gather the HTTP request head, let the policy pick a server, connect to it from
-// LOCAL_IP, install both splice directions in the data plane's flow table, replay the request, and tear the
-// splice down after FINs, an RST or idleness. After the splice the CP sees the connection only at teardown.
-// The pool (controlplane/pool) watches the servers; when one goes down, connections to it that have had no
-// response byte are dispatched again (the request is replayed to another server), the others are reset.
+// The control-plane program's connection-setup core (docs/ARCHITECTURE.md, "The path of a packet"): answer
+// SYNs to the VIP with SYN cookies (RFC 4987), gather the HTTP request head, let the policy pick a server,
+// connect to it from LOCAL_IP, install both splice directions in the data plane's flow table, and hand the
+// rest to its parts in connection/: the request replay (replay.ts), teardown and idle removal
+// (teardown.ts), and the path taken when a server goes down (server-down.ts). After the splice the CP sees
+// the connection only at teardown.
 import { FLAGS } from "../abi/layout.js";
 import { crc32 } from "../abi/hash.js";
-import { Random } from "../lib/random.js";
 import { cpOwnsBuffer, type RingMessage } from "../abi/ring-message.js";
-import type { CpEnv, CpTimer } from "./env.js";
-import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer } from "./config.js";
+import type { FlowKey } from "../abi/flow-table.js";
+import { seqAdd, seqGe } from "../packet/seq.js";
+import { Random } from "../lib/random.js";
+import type { CpEnv } from "./env.js";
+import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer, type ServerConfig } from "./config.js";
 import { emptyStats, type CpStats, type RefusalReason } from "./stats.js";
-import type { ConnectionResult, DispatchOutcome, Policy, PolicyContext, ServerView } from "./policies/policy.js";
+import type { DispatchOutcome, Policy, PolicyContext, ServerView } from "./policies/policy.js";
 import { ServerPool, type PoolMemberStatus, type ServerState } from "./pool/pool.js";
 import type { AliveSignal, Registration } from "./pool/messages.js";
-import type { ServerConfig } from "./config.js";
-import { parseRequestHead, scanRequestHead, type HttpRequest } from "./http/request.js";
+import { parseRequestHead, scanRequestHead } from "./http/request.js";
 import { refusalResponse, type RefusalStatus } from "./http/responses.js";
 import { ReceiveBuffer } from "./tcp/receive-buffer.js";
 import { SynCookies, MAX_WSCALE, DEFAULT_MSS } from "./tcp/syn-cookie.js";
-import { buildSegment, dataOptions, has, parseSegment, synOptions, type OutSegment, type ParsedSegment } from "./tcp/segment.js";
-import { seqAdd, seqGe } from "../packet/seq.js";
+import { has, parseSegment, synOptions, type ParsedSegment } from "./tcp/segment.js";
 import { planSplice } from "./splice-plan.js";
-import type { FlowKey } from "../abi/flow-table.js";
-import { PS_PER_MS } from "../lib/time.js";
+import { ConnectionTable, clientKey, legKey, serverKey, type Connection, type ServerLeg } from "./connection/record.js";
+import { SegmentOut } from "./connection/segment-out.js";
+import { RequestReplay } from "./connection/replay.js";
+import { ServerDownPath } from "./connection/server-down.js";
+import { SpliceTeardown } from "./connection/teardown.js";
+import type { CpCore } from "./connection/core.js";
 
 export type { CpConfig } from "./config.js";
 export type { CpStats } from "./stats.js";
 
-/** Bytes of the timestamp option on a data segment (NOP NOP TS): taken off the MSS (RFC 6691). */
-const TS_OPTION_BYTES = 12;
 /** Local ports tried for room in the flow table before refusing. */
 const PORT_TRIES = 16;
 
 const descFlag = (name: string) => 1 << FLAGS.find((f) => f.prefix === "DESCF_")!.bits.findIndex((b) => b.name === name);
 const DESCF_HOST = descFlag("HOST");
 const DESCF_REQUEST_LINE = descFlag("REQUEST_LINE");
-
-/** `resetting`: its server went down after response bytes reached the client; waiting for an ACK to reset it. */
-type Phase = "request" | "connecting" | "spliced" | "closing" | "refused" | "resetting" | "closed";
-
-/** RFC 9110 9.2.2: methods whose effect is the same however often the request is repeated. */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-
-/** The CP's connection to a server for one client connection. */
-interface ServerLeg {
-  server: ResolvedServer;
-  localPort: number;
-  /** Our ISN towards the server: the client's ISN, so client -> server sequence numbers need no translation. */
-  isn: number;
-  synTries: number;
-  /** When the first SYN left (the response-time sample is taken only for an answer to it: Karn). */
-  synSentPs: number;
-  /** The policy that chose this server: its post and done hooks hear about the leg (unless swapped out). */
-  policy: Policy<any>;
-  timer?: CpTimer;
-}
-
-interface Connection {
-  phase: Phase;
-  clientKey: string;
-  client: { ip: number; port: number; service: number; mac: Uint8Array; switchPort: number };
-  clientIsn: number;
-  /** Our ISN towards the client: the SYN cookie. */
-  isnToClient: number;
-  /** Our next sequence number towards the client. */
-  sndNxt: number;
-  /** The client's MSS class from the cookie. */
-  mss: number;
-  ts: boolean;
-  /** The client's window shift when scaling is in effect with the client (we then advertised cfg.tcp.wscale). */
-  clientWscale: number | null;
-  sack: boolean;
-  rx: ReceiveBuffer;
-  /** Request bytes already scanned for CRLF CRLF (parse cost is charged once per byte). */
-  scanned: number;
-  /** Newest TSval from the client (what we echo) and newest TSval we sent it. */
-  tsRecent: number;
-  lastTsToClient: number;
-  /** Newest window field from the client. */
-  clientWin: number;
-  clientFin: boolean;
-  hints: { urlHash: number; hostHash: number };
-  request?: HttpRequest;
-  info?: unknown;
-  /** The policy `info` was parsed for. */
-  policy?: Policy<any>;
-  /** The buffered request was let go (a response byte was seen): it can no longer be replayed elsewhere. */
-  requestReleased: boolean;
-  /** When the splice was installed. */
-  splicedAtPs: number;
-  tried: Set<number>;
-  leg?: ServerLeg;
-  requestTimer?: CpTimer;
-  lingerTimer?: CpTimer;
-  replay?: { segments: Uint8Array[]; port: number; tries: number; timer?: CpTimer };
-  /** Phase resetting: ACK probes sent so far and the next one. */
-  probe?: { tries: number; timer?: CpTimer };
-  fwd?: number;
-  rev?: number;
-  finFwd: boolean;
-  finRev: boolean;
-  /** Counted in its server's activeConnections (from the splice to both FINs, an RST or removal). */
-  countedActive?: boolean;
-  reset: boolean;
-  /** Counters of both entries at the last idle scan and since when they are unchanged. */
-  activity: { sig: string; sincePs: number };
-}
 
 export class ControlPlane {
   private readonly cfg: ResolvedConfig;
@@ -116,29 +47,37 @@ export class ControlPlane {
   readonly pool: ServerPool;
   private readonly servers: ServerState[];
   private readonly ctx: PolicyContext;
-  private readonly byClient = new Map<string, Connection>();
-  private readonly byServer = new Map<string, Connection>();
-  private readonly byEntry = new Map<number, Connection>();
-  private readonly spliced = new Set<Connection>();
-  private idleTimer?: CpTimer;
+  private readonly conns = new ConnectionTable();
+  private readonly out: SegmentOut;
+  private readonly replay: RequestReplay;
+  private readonly serverDown: ServerDownPath;
+  private readonly teardown: SpliceTeardown;
   private portCursor: number;
   /** When each (server, local port) was last released (only with tcp.portReuseDelayPs). */
   private readonly portReleased = new Map<string, number>();
-  private ipId = 0;
-  /** Offset of our timestamp clock (1 ms ticks), from the secret: not guessable, but deterministic. */
-  private readonly tsBase: number;
 
   constructor(config: CpConfig, private readonly env: CpEnv, private policy: Policy<any>) {
     this.cfg = resolveCpConfig(config);
     this.cookies = new SynCookies(this.cfg.synCookieSecret, this.cfg.tcp.mss, this.cfg.tcp.wscale);
     const secret = typeof config.synCookieSecret === "string" ? new TextEncoder().encode(config.synCookieSecret) : config.synCookieSecret;
-    this.tsBase = crc32(secret);
+    const tsBase = crc32(secret);
+    this.out = new SegmentOut(env, this.cfg, tsBase);
     this.portCursor = this.cfg.tcp.firstPort ?? this.cfg.tcp.ephemeralPorts[0];
     this.pool = new ServerPool(this.cfg.servers, this.cfg.pool, this.cfg.portMacs.length, env, this.counters, {
-      down: (view) => this.onServerDown(view.index),
+      down: (view) => this.serverDown.onServerDown(view.index),
     });
     this.servers = this.pool.views;
-    const rng = new Random(this.tsBase);
+    const core: CpCore = { cfg: this.cfg, env, counters: this.counters, pool: this.pool, servers: this.servers, conns: this.conns, out: this.out };
+    this.replay = new RequestReplay(core);
+    this.teardown = new SpliceTeardown(core, { forget: (conn) => this.forget(conn), currentPolicy: () => this.policy });
+    this.serverDown = new ServerDownPath(core, {
+      failOver: (conn, reason, serverFailed) => this.failOver(conn, reason, serverFailed),
+      unsplice: (conn) => this.teardown.unsplice(conn),
+      releaseLeg: (conn) => this.releaseLeg(conn),
+      forget: (conn) => this.forget(conn),
+      dispatch: (conn) => this.dispatch(conn),
+    });
+    const rng = new Random(tsBase);
     this.ctx = { now: () => this.env.now(), servers: this.servers, random: () => rng.float() };
     this.policy.init?.(this.ctx);
   }
@@ -152,7 +91,7 @@ export class ControlPlane {
         case "SYN": return this.onSyn(msg);
         case "SEGMENT": return this.onSegment(msg);
         case "FIN":
-        case "RST": return this.onTeardownReport(msg);
+        case "RST": return this.teardown.onReport(msg);
         default: return;
       }
     } finally {
@@ -161,7 +100,7 @@ export class ControlPlane {
   }
 
   stats(): CpStats {
-    return { ...this.counters, refusals: { ...this.counters.refusals }, poolEvents: [...this.counters.poolEvents], activeConnections: this.byClient.size };
+    return { ...this.counters, refusals: { ...this.counters.refusals }, poolEvents: [...this.counters.poolEvents], activeConnections: this.conns.byClient.size };
   }
 
   /** The pool as policies see it (weights brought up to date). */
@@ -225,9 +164,8 @@ export class ControlPlane {
 
   /** Stop: cancel every timer, forget every connection (entries stay in the table), shut the policy down. */
   close(): void {
-    for (const c of [...this.byClient.values()]) this.forget(c);
-    this.idleTimer?.cancel();
-    this.idleTimer = undefined;
+    for (const c of [...this.conns.byClient.values()]) this.forget(c);
+    this.teardown.close();
     this.pool.close();
     this.policy.shutdown?.();
   }
@@ -248,7 +186,7 @@ export class ControlPlane {
     const seg = this.readSegment(msg);
     if (!seg || seg.daddr !== this.cfg.vip || !this.cfg.servicePorts.has(seg.dport)) return;
     this.counters.syns++;
-    const old = this.byClient.get(clientKey(seg));
+    const old = this.conns.byClient.get(clientKey(seg));
     if (old) {
       // A live connection with this 4-tuple: an old duplicate SYN, not a new connection.
       if (old.phase !== "closing") return;
@@ -257,18 +195,17 @@ export class ControlPlane {
       // handshake's segments reach the CP, not the old server.
       old.lingerTimer?.cancel();
       old.lingerTimer = undefined;
-      this.removeSplice(old, false);
+      this.teardown.remove(old, false);
       this.counters.reusedTuples++;
     }
     this.env.charge("syn_cookie");
     const grant = this.cookies.issue(
       { saddr: seg.saddr, daddr: seg.daddr, sport: seg.sport, dport: seg.dport, isn: seg.seq, mss: seg.mss, wscale: seg.wscale, sackPermitted: seg.sackPermitted, tsVal: seg.ts?.val },
-      this.env.now(), this.tsClock(),
+      this.env.now(), this.out.tsClock(),
     );
-    this.send(msg.inPort, {
-      srcMac: this.cfg.portMacs[msg.inPort], dstMac: seg.srcMac, saddr: seg.daddr, daddr: seg.saddr, sport: seg.dport, dport: seg.sport,
+    this.out.send(msg.inPort, this.out.replyAddressing(msg.inPort, seg), {
       seq: grant.isn, ack: seqAdd(seg.seq, 1), flags: "SA", win: Math.min(this.cfg.tcp.receiveBufferBytes, 65535),
-      options: synOptions({ mss: grant.mss, sack: grant.sack, ts: grant.ts, wscale: grant.wscale }), ipId: this.nextIpId(),
+      options: synOptions({ mss: grant.mss, sack: grant.sack, ts: grant.ts, wscale: grant.wscale }),
     });
     this.counters.cookiesSent++;
   }
@@ -281,7 +218,7 @@ export class ControlPlane {
   }
 
   private onClientSegment(msg: RingMessage, seg: ParsedSegment): void {
-    let conn = this.byClient.get(clientKey(seg));
+    let conn = this.conns.byClient.get(clientKey(seg));
     if (!conn) {
       if (has(seg, "R") || has(seg, "S") || !has(seg, "A")) return;
       this.env.charge("syn_cookie");
@@ -289,10 +226,7 @@ export class ControlPlane {
       if (!c) {
         this.counters.cookiesRejected++;
         // RFC 9293 3.10.7.1: a segment with ACK for no connection gets <SEQ=SEG.ACK><CTL=RST>.
-        this.send(msg.inPort, {
-          srcMac: this.cfg.portMacs[msg.inPort], dstMac: seg.srcMac, saddr: seg.daddr, daddr: seg.saddr, sport: seg.dport, dport: seg.sport,
-          seq: seg.ack, flags: "R", win: 0, ipId: this.nextIpId(),
-        });
+        this.out.send(msg.inPort, this.out.replyAddressing(msg.inPort, seg), { seq: seg.ack, flags: "R", win: 0 });
         return;
       }
       this.env.charge("handshake");
@@ -308,11 +242,11 @@ export class ControlPlane {
       };
       const opened = conn;
       conn.requestTimer = this.env.setTimer(this.cfg.limits.requestTimeoutPs, () => this.onRequestTimeout(opened));
-      this.byClient.set(conn.clientKey, conn);
+      this.conns.byClient.set(conn.clientKey, conn);
     }
     if (conn.phase === "request" || conn.phase === "connecting") this.takeClientSegment(conn, msg, seg);
     else if (conn.phase === "refused") this.onRefusedSegment(conn, seg);
-    else if (conn.phase === "resetting") this.onResettingSegment(conn, seg);
+    else if (conn.phase === "resetting") this.serverDown.onResettingSegment(conn, seg);
   }
 
   /** A segment of a connection not yet spliced: buffer its bytes, acknowledge, look for the request head. */
@@ -340,7 +274,7 @@ export class ControlPlane {
       if (seqAdd(seg.seq, seg.payload.length) === conn.rx.next) conn.clientFin = true;
       acknowledge = true;
     }
-    if (acknowledge) this.sendToClient(conn, "A");
+    if (acknowledge) this.out.toClient(conn, "A");
     if (conn.phase === "request") this.examineRequest(conn);
   }
 
@@ -402,7 +336,7 @@ export class ControlPlane {
     const leg: ServerLeg = { server, localPort, isn: conn.clientIsn, synTries: 0, synSentPs: this.env.now(), policy };
     conn.leg = leg;
     conn.phase = "connecting";
-    this.byServer.set(serverKey(server.ipU32, server.tcpPort, localPort), conn);
+    this.conns.byServer.set(serverKey(server.ipU32, server.tcpPort, localPort), conn);
     this.sendServerSyn(conn, leg);
   }
 
@@ -414,7 +348,7 @@ export class ControlPlane {
       const port = this.portCursor;
       this.portCursor = port >= hi ? lo : port + 1;
       const key = serverKey(server.ipU32, server.tcpPort, port);
-      if (this.byServer.has(key)) continue;
+      if (this.conns.byServer.has(key)) continue;
       const released = this.portReleased.get(key);
       if (released !== undefined) {
         if (this.env.now() - released < (this.cfg.tcp.portReuseDelayPs ?? 0)) continue;
@@ -428,16 +362,13 @@ export class ControlPlane {
   }
 
   private sendServerSyn(conn: Connection, leg: ServerLeg): void {
-    const s = leg.server;
-    this.send(s.port, {
-      srcMac: this.cfg.portMacs[s.port], dstMac: s.macBytes, saddr: this.cfg.localIp, daddr: s.ipU32, sport: leg.localPort, dport: s.tcpPort,
+    this.out.toServer(leg, {
       seq: leg.isn, flags: "S", win: Math.min(65535, conn.clientWin * 2 ** (conn.clientWscale ?? 0)),
       // Mirror the client's SYN, so both ends agree on what the splice translates.
       options: synOptions({
         mss: Math.min(conn.mss, this.cfg.tcp.mss), sack: conn.sack,
         ts: conn.ts ? { val: conn.tsRecent, ecr: 0 } : undefined, wscale: conn.clientWscale ?? undefined,
       }),
-      ipId: this.nextIpId(),
     });
     leg.timer = this.env.setTimer(this.cfg.tcp.synRtoPs * 2 ** leg.synTries, () => this.onSynTimeout(conn, leg));
   }
@@ -469,7 +400,7 @@ export class ControlPlane {
   }
 
   private onServerSegment(msg: RingMessage, seg: ParsedSegment): void {
-    const conn = this.byServer.get(serverKey(seg.saddr, seg.sport, seg.dport));
+    const conn = this.conns.byServer.get(serverKey(seg.saddr, seg.sport, seg.dport));
     if (!conn || conn.phase !== "connecting" || !conn.leg) {
       if (!has(seg, "R")) this.resetStray(msg, seg);
       return;
@@ -487,10 +418,9 @@ export class ControlPlane {
   private resetStray(msg: RingMessage, seg: ParsedSegment): void {
     this.counters.straySegments++;
     const ackIt = !has(seg, "A");
-    this.send(msg.inPort, {
-      srcMac: this.cfg.portMacs[msg.inPort], dstMac: seg.srcMac, saddr: seg.daddr, daddr: seg.saddr, sport: seg.dport, dport: seg.sport,
+    this.out.send(msg.inPort, this.out.replyAddressing(msg.inPort, seg), {
       seq: ackIt ? 0 : seg.ack, ack: ackIt ? seqAdd(seg.seq, seg.payload.length + (has(seg, "S") ? 1 : 0) + (has(seg, "F") ? 1 : 0)) : undefined,
-      flags: ackIt ? "RA" : "R", win: 0, ipId: this.nextIpId(),
+      flags: ackIt ? "RA" : "R", win: 0,
     });
   }
 
@@ -527,20 +457,13 @@ export class ControlPlane {
     const installed = this.env.tables.install(entries);
     if (!installed.ok) {
       if (installed.reason === "full") this.counters.tableFull++;
-      this.send(s.port, {
-        srcMac: this.cfg.portMacs[s.port], dstMac: s.macBytes, saddr: this.cfg.localIp, daddr: s.ipU32, sport: leg.localPort, dport: s.tcpPort,
-        seq: seqAdd(leg.isn, 1), flags: "R", win: 0, ipId: this.nextIpId(),
-      });
+      this.out.toServer(leg, { seq: seqAdd(leg.isn, 1), flags: "R", win: 0 });
       this.releaseLeg(conn);
       this.post(leg, conn, { outcome: "failed", reason: "table_full" });
       return this.refuse(conn, "table_full");
     }
     conn.phase = "spliced";
-    conn.fwd = installed.fwd;
-    conn.rev = installed.rev;
-    this.byEntry.set(installed.fwd, conn);
-    this.byEntry.set(installed.rev, conn);
-    this.spliced.add(conn);
+    this.conns.addEntries(conn, installed.fwd, installed.rev);
     conn.activity = { sig: "0,0,0,0", sincePs: this.env.now() };
     conn.splicedAtPs = this.env.now();
     this.counters.spliced++;
@@ -549,164 +472,8 @@ export class ControlPlane {
     view.totalConnections++;
     conn.countedActive = true;
     this.post(leg, conn, { outcome: "spliced" });
-    this.replayRequest(conn, leg, synAck, serverTs, windows.serverReads);
-    this.armIdleScan();
-  }
-
-  /**
-   * Send the client's bytes to the server: the first segment acknowledges the SYN-ACK. A client FIN
-   * already received goes on the last segment. The segments are kept for retransmission (onReplayTimer).
-   */
-  private replayRequest(conn: Connection, leg: ServerLeg, synAck: ParsedSegment, serverTs: number | null, serverReads: number): void {
-    const s = leg.server;
-    const bytes = conn.rx.bytes();
-    const mss = Math.min(synAck.mss ?? DEFAULT_MSS, conn.mss, this.cfg.tcp.mss) - (serverTs !== null ? TS_OPTION_BYTES : 0);
-    const win = Math.min(65535, Math.floor((conn.clientWin * 2 ** (conn.clientWscale ?? 0)) / 2 ** serverReads));
-    const options = dataOptions(serverTs !== null ? { val: conn.tsRecent, ecr: serverTs } : undefined);
-    const segments: Uint8Array[] = [];
-    for (let off = 0; off < bytes.length || (off === 0 && bytes.length === 0); off += mss) {
-      const last = off + mss >= bytes.length;
-      segments.push(buildSegment({
-        srcMac: this.cfg.portMacs[s.port], dstMac: s.macBytes, saddr: this.cfg.localIp, daddr: s.ipU32, sport: leg.localPort, dport: s.tcpPort,
-        seq: seqAdd(leg.isn, 1 + off), ack: seqAdd(synAck.seq, 1), flags: last ? (conn.clientFin ? "FPA" : "PA") : "A", win, options,
-        payload: bytes.subarray(off, Math.min(bytes.length, off + mss)), ipId: this.nextIpId(),
-      }));
-    }
-    if (conn.clientFin) conn.finFwd = true; // the client's FIN reaches the server through us, not the splice
-    conn.replay = { segments, port: s.port, tries: 0 };
-    this.transmit(conn.replay);
-    this.scheduleReplay(conn);
-  }
-
-  private transmit(replay: { segments: Uint8Array[]; port: number }): void {
-    for (const f of replay.segments) {
-      this.env.charge("tx_frame");
-      this.env.send(replay.port, f);
-    }
-  }
-
-  private scheduleReplay(conn: Connection): void {
-    const replay = conn.replay!;
-    if (replay.tries >= this.cfg.tcp.maxReplayRetries) return;
-    replay.timer = this.env.setTimer(this.cfg.tcp.replayRtoPs * 2 ** replay.tries, () => this.onReplayTimer(conn));
-  }
-
-  /**
-   * The server's ACKs of the replay are spliced to the client, so the CP cannot see them. It retransmits on
-   * a bounded schedule until the client has sent anything through the splice (it only does once the
-   * server's answer reached it, which implies the server has the request). Duplicates are harmless: the
-   * server discards bytes it already acknowledged.
-   */
-  private onReplayTimer(conn: Connection): void {
-    this.env.charge("timer");
-    const replay = conn.replay;
-    if (!replay || conn.fwd === undefined || (conn.phase !== "spliced" && conn.phase !== "closing")) return;
-    replay.timer = undefined;
-    const fwd = this.env.tables.read(conn.fwd);
-    this.noteAnswer(conn, this.env.tables.read(conn.rev!));
-    if (!fwd || fwd.packets > 0 || fwd.lastSeen !== 0 || fwd.finSeen || fwd.rstSeen) return; // any client segment through the splice
-    replay.tries++;
-    this.counters.replayRetransmits += replay.segments.length;
-    this.transmit(replay);
-    this.scheduleReplay(conn);
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Teardown
-
-  private onTeardownReport(msg: RingMessage): void {
-    const conn = this.byEntry.get(msg.flow);
-    if (!conn || (conn.phase !== "spliced" && conn.phase !== "closing")) return;
-    if (msg.type === "RST") conn.reset = true;
-    else if (msg.flow === conn.fwd) conn.finFwd = true;
-    else conn.finRev = true;
-    if (!((conn.finFwd && conn.finRev) || conn.reset) || conn.lingerTimer) return;
-    conn.phase = "closing";
-    this.endActive(conn); // LVS: a finished connection is inactive while its entries linger
-    conn.lingerTimer = this.env.setTimer(this.cfg.limits.lingerPs, () => {
-      this.env.charge("timer");
-      conn.lingerTimer = undefined;
-      this.removeSplice(conn, false);
-    });
-  }
-
-  private removeSplice(conn: Connection, idle: boolean): void {
-    if (conn.phase === "closed") return;
-    this.env.charge("teardown");
-    this.unsplice(conn);
-    this.counters.teardowns++;
-    if (idle) this.counters.idleTeardowns++;
-    this.forget(conn);
-  }
-
-  /**
-   * Remove both entries of the splice and tell the policy that placed it (done hook) what the flow table
-   * counted: the server -> client entry's PACKETS (segments with payload) and the splice's lifetime.
-   */
-  private unsplice(conn: Connection): void {
-    if (conn.fwd === undefined) return;
-    const rev = this.env.tables.read(conn.rev!);
-    this.env.tables.remove(conn.fwd);
-    this.byEntry.delete(conn.fwd);
-    this.byEntry.delete(conn.rev!);
-    this.spliced.delete(conn);
-    conn.fwd = undefined;
-    conn.rev = undefined;
-    conn.replay?.timer?.cancel();
-    conn.replay = undefined;
-    const leg = conn.leg;
-    if (!leg) return;
-    const view = this.servers[leg.server.index];
-    this.endActive(conn);
-    const result: ConnectionResult = { responsePackets: rev?.packets ?? 0, durationPs: this.env.now() - conn.splicedAtPs };
-    if (leg.policy === this.policy && conn.request) leg.policy.done?.(view, conn.request, result);
-  }
-
-  /** The connection no longer counts in its server's activeConnections (at FINs/RST, or removal). */
-  private endActive(conn: Connection): void {
-    if (!conn.countedActive || !conn.leg) return;
-    conn.countedActive = false;
-    this.servers[conn.leg.server.index].activeConnections--;
-  }
-
-  /** A response byte went to the client: the request can no longer be replayed elsewhere, so let it go. */
-  private noteAnswer(conn: Connection, rev: { packets: number } | null): void {
-    if (!rev || rev.packets === 0 || conn.requestReleased) return;
-    conn.requestReleased = true;
-    conn.rx = new ReceiveBuffer(conn.rx.next, 0); // keeps `next`, drops the bytes
-    if (conn.replay) conn.replay.segments = [];
-  }
-
-  private armIdleScan(): void {
-    if (this.idleTimer || this.spliced.size === 0) return;
-    this.idleTimer = this.env.setTimer(this.cfg.tcp.idleScanPs, () => {
-      this.env.charge("timer");
-      this.idleTimer = undefined;
-      this.scanIdle();
-      this.armIdleScan();
-    });
-  }
-
-  /**
-   * Idle check. LAST_SEEN is the microengines' 32-bit timestamp counter (it wraps within seconds at ME
-   * clock rates, and its unit is the chip's), so the CP compares it with its own earlier reading instead of
-   * with a clock: a connection whose PACKETS/LAST_SEEN have not moved for idleTimeoutPs is idle.
-   */
-  private scanIdle(): void {
-    const now = this.env.now();
-    for (const conn of [...this.spliced]) {
-      if (conn.phase !== "spliced" && conn.phase !== "closing") continue;
-      const f = this.env.tables.read(conn.fwd!);
-      const r = this.env.tables.read(conn.rev!);
-      if (!f || !r) {
-        this.forget(conn); // someone else removed the entries
-        continue;
-      }
-      this.noteAnswer(conn, r);
-      const sig = `${f.packets},${f.lastSeen},${r.packets},${r.lastSeen}`;
-      if (sig !== conn.activity.sig) conn.activity = { sig, sincePs: now };
-      else if (now - conn.activity.sincePs >= this.cfg.limits.idleTimeoutPs) this.removeSplice(conn, true);
-    }
+    this.replay.start(conn, leg, synAck, serverTs, windows.serverReads);
+    this.teardown.armIdleScan();
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -719,13 +486,13 @@ export class ControlPlane {
     const status: Partial<Record<RefusalReason, RefusalStatus>> = { header_too_large: 431, bad_request: 400, no_server: 503 };
     const code = status[reason];
     if (code === undefined) {
-      this.sendToClient(conn, "RA");
+      this.out.toClient(conn, "RA");
       this.forget(conn);
       return;
     }
     // The answer and our FIN; the state stays for lingerPs to acknowledge the client's FIN.
     const body = refusalResponse(code);
-    this.sendToClient(conn, "FPA", body);
+    this.out.toClient(conn, "FPA", body);
     conn.sndNxt = seqAdd(conn.sndNxt, body.length + 1);
     conn.phase = "refused";
     conn.lingerTimer = this.env.setTimer(this.cfg.limits.lingerPs, () => {
@@ -739,18 +506,14 @@ export class ControlPlane {
     if (has(seg, "R")) return this.forget(conn);
     if (!has(seg, "F")) return;
     conn.clientFin = true;
-    this.sendToClient(conn, "A", undefined, seqAdd(seg.seq, seg.payload.length + 1));
+    this.out.toClient(conn, "A", undefined, seqAdd(seg.seq, seg.payload.length + 1));
     this.forget(conn);
   }
 
   private resetServerLeg(conn: Connection): void {
     const leg = conn.leg;
     if (!leg || conn.phase !== "connecting") return;
-    const s = leg.server;
-    this.send(s.port, {
-      srcMac: this.cfg.portMacs[s.port], dstMac: s.macBytes, saddr: this.cfg.localIp, daddr: s.ipU32, sport: leg.localPort, dport: s.tcpPort,
-      seq: seqAdd(leg.isn, 1), flags: "R", win: 0, ipId: this.nextIpId(),
-    });
+    this.out.toServer(leg, { seq: seqAdd(leg.isn, 1), flags: "R", win: 0 });
   }
 
   private releaseLeg(conn: Connection): void {
@@ -758,8 +521,8 @@ export class ControlPlane {
     if (!leg) return;
     leg.timer?.cancel();
     leg.timer = undefined;
-    const key = serverKey(leg.server.ipU32, leg.server.tcpPort, leg.localPort);
-    this.byServer.delete(key);
+    const key = legKey(leg);
+    this.conns.byServer.delete(key);
     if (this.cfg.tcp.portReuseDelayPs) this.portReleased.set(key, this.env.now());
     conn.leg = undefined;
     this.finishRemovalIfIdle(leg.server.index);
@@ -770,11 +533,7 @@ export class ControlPlane {
     if (conn.phase === "closed") return;
     for (const t of [conn.requestTimer, conn.lingerTimer, conn.leg?.timer, conn.replay?.timer, conn.probe?.timer]) t?.cancel();
     const server = conn.leg?.server.index;
-    if (conn.leg) this.byServer.delete(serverKey(conn.leg.server.ipU32, conn.leg.server.tcpPort, conn.leg.localPort));
-    if (conn.fwd !== undefined) this.byEntry.delete(conn.fwd);
-    if (conn.rev !== undefined) this.byEntry.delete(conn.rev);
-    this.spliced.delete(conn);
-    this.byClient.delete(conn.clientKey);
+    this.conns.remove(conn);
     conn.phase = "closed";
     if (server !== undefined) this.finishRemovalIfIdle(server);
   }
@@ -782,112 +541,9 @@ export class ControlPlane {
   /** A server being removed leaves the pool once no connection has a leg to it. */
   private finishRemovalIfIdle(index: number): boolean {
     if (!this.pool.isRemoving(index)) return false;
-    for (const c of this.byClient.values()) if (c.leg?.server.index === index) return false;
+    if (this.conns.hasLegTo(index)) return false;
     this.pool.finishRemoval(index);
     return true;
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // A server went down: dispatch its unanswered connections again, reset the others
-
-  /**
-   * Every connection with a leg to the server: one still connecting fails over at once (no waiting for
-   * SYN retries); a spliced one is dispatched again when nothing was answered yet (dispatchAgain), else
-   * reset. Connections already closing are left to finish.
-   */
-  private onServerDown(index: number): void {
-    for (const conn of [...this.byClient.values()]) {
-      if (conn.leg?.server.index !== index) continue;
-      if (conn.phase === "connecting") this.failOver(conn, "no_answer", false);
-      else if (conn.phase === "spliced") this.dispatchAgain(conn);
-    }
-  }
-
-  /**
-   * A spliced connection whose server went down. It can go to another server exactly when the client
-   * has seen nothing of this server and the CP holds everything the client sent:
-   *   - the server -> client entry's PACKETS is 0 (the data plane counts only segments with payload) and it
-   *     carried no FIN or RST: not one response byte reached the client, so the client's sequence space
-   *     for the server's bytes is still at our cookie ISN + 1;
-   *   - the client -> server entry's PACKETS is 0: every byte the client sent is in our receive buffer
-   *     (a client FIN through the splice is at rx.next, and is replayed too);
-   *   - the method is idempotent (RFC 9110 9.2.2), or pool.redispatchNonIdempotent says to retry anyway.
-   * Then: remove both entries, pick another server with the policy, connect, and on its SYN-ACK install a
-   * new splice (new server-side deltas; the client-side ones are unchanged) and replay the buffered bytes.
-   * Otherwise the client is reset (resetClient). A client that reset already is simply forgotten.
-   */
-  private dispatchAgain(conn: Connection): void {
-    const leg = conn.leg!;
-    const fwd = this.env.tables.read(conn.fwd!);
-    const rev = this.env.tables.read(conn.rev!);
-    if (!fwd || !rev) return this.forget(conn); // someone else removed the entries
-    const unsafeMethod = !IDEMPOTENT.has(conn.request!.method) && !this.pool.options.redispatchNonIdempotent;
-    const replayable = rev.packets === 0 && !rev.finSeen && !rev.rstSeen && fwd.packets === 0 && !conn.requestReleased;
-    if (fwd.rstSeen) {
-      this.unsplice(conn);
-      return this.forget(conn);
-    }
-    if (!replayable || unsafeMethod) {
-      if (replayable) this.counters.crashResetsUnsafeMethod++;
-      return this.resetClient(conn);
-    }
-    // The client may have seen the old server's TSvals (on its pure ACKs) run ahead of what we last sent:
-    // at most one tick per ms since the splice (RFC 7323 5.4), so move our clock past that (PAWS).
-    const elapsedMs = Math.ceil((this.env.now() - conn.splicedAtPs) / PS_PER_MS);
-    conn.lastTsToClient = seqAdd(conn.lastTsToClient, elapsedMs + 1);
-    this.unsplice(conn);
-    this.releaseLeg(conn);
-    if (fwd.finSeen) conn.clientFin = true;
-    conn.finFwd = false;
-    conn.finRev = false;
-    conn.reset = false;
-    conn.tried.add(leg.server.index);
-    conn.phase = "connecting";
-    this.counters.redispatched++;
-    this.dispatch(conn);
-  }
-
-  /**
-   * The client had response bytes (or sent bytes we do not hold): its connection cannot be saved. The CP
-   * does not know the client's RCV.NXT, so it sends an ACK probe with an old sequence number, which the
-   * client must answer with an ACK (RFC 9293 3.10.7.4); that ACK reaches the CP (the entries are gone) and
-   * gets <SEQ=SEG.ACK><CTL=RST>, which the client accepts (an exact match, RFC 5961 3.2). Probes are
-   * repeated on the replay schedule; after the last the state is dropped.
-   */
-  private resetClient(conn: Connection): void {
-    this.counters.crashResets++;
-    const elapsedMs = Math.ceil((this.env.now() - conn.splicedAtPs) / PS_PER_MS);
-    conn.lastTsToClient = seqAdd(conn.lastTsToClient, elapsedMs + 1);
-    this.unsplice(conn);
-    conn.phase = "resetting";
-    conn.lingerTimer?.cancel();
-    conn.lingerTimer = undefined;
-    conn.probe = { tries: 0 };
-    this.sendProbe(conn);
-  }
-
-  private sendProbe(conn: Connection): void {
-    const probe = conn.probe!;
-    this.sendToClient(conn, "A", undefined, undefined, conn.isnToClient);
-    probe.timer = this.env.setTimer(this.cfg.tcp.replayRtoPs * 2 ** probe.tries, () => {
-      this.env.charge("timer");
-      probe.timer = undefined;
-      if (conn.phase !== "resetting") return;
-      if (probe.tries >= this.cfg.tcp.maxReplayRetries) return this.forget(conn);
-      probe.tries++;
-      this.sendProbe(conn);
-    });
-  }
-
-  private onResettingSegment(conn: Connection, seg: ParsedSegment): void {
-    if (has(seg, "R")) return this.forget(conn);
-    if (!has(seg, "A")) return;
-    const c = conn.client;
-    this.send(c.switchPort, {
-      srcMac: this.cfg.portMacs[c.switchPort], dstMac: c.mac, saddr: this.cfg.vip, daddr: c.ip, sport: c.service, dport: c.port,
-      seq: seg.ack, flags: "R", win: 0, ipId: this.nextIpId(),
-    });
-    this.forget(conn);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -902,37 +558,5 @@ export class ControlPlane {
     return { saddr: conn.client.ip, daddr: this.cfg.vip, sport: conn.client.port, dport: conn.client.service };
   }
 
-  /** Our timestamp clock: 1 ms ticks (RFC 7323 5.4 allows 1 ms to 1 s) from a secret-derived origin. */
-  private tsClock(): number {
-    return (Math.floor(this.env.now() / PS_PER_MS) + this.tsBase) >>> 0;
-  }
-
-  private nextIpId(): number {
-    this.ipId = (this.ipId + 1) & 0xffff;
-    return this.ipId;
-  }
-
-  private send(port: number, seg: OutSegment): void {
-    this.env.charge("tx_frame");
-    this.env.send(port, buildSegment(seg));
-  }
-
-  /** A segment to the client from VIP:service at our next sequence number, acknowledging what we hold. */
-  private sendToClient(conn: Connection, flags: string, payload?: Uint8Array, ack?: number, seq?: number): void {
-    let ts: { val: number; ecr: number } | undefined;
-    if (conn.ts) {
-      const now = this.tsClock();
-      conn.lastTsToClient = seqGe(now, conn.lastTsToClient) ? now : conn.lastTsToClient;
-      ts = { val: conn.lastTsToClient, ecr: conn.tsRecent };
-    }
-    const c = conn.client;
-    this.send(c.switchPort, {
-      srcMac: this.cfg.portMacs[c.switchPort], dstMac: c.mac, saddr: this.cfg.vip, daddr: c.ip, sport: c.service, dport: c.port,
-      seq: seq ?? conn.sndNxt, ack: ack ?? seqAdd(conn.rx.next, conn.clientFin ? 1 : 0), flags,
-      win: conn.rx.window >> (conn.clientWscale !== null ? this.cfg.tcp.wscale : 0), options: dataOptions(ts), payload, ipId: this.nextIpId(),
-    });
-  }
 }
 
-const clientKey = (s: { saddr: number; sport: number; dport: number }) => `${s.saddr}:${s.sport}:${s.dport}`;
-const serverKey = (ip: number, port: number, localPort: number) => `${ip}:${port}:${localPort}`;
