@@ -9,8 +9,9 @@
 // in pool order; equal weights give plain round robin. A server whose tag `classTag` lists classes
 // (comma-separated) only takes those; untagged servers take all; a class no candidate is tagged for goes to all.
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, ServerView } from "./policy.js";
-import { acceptingInPoolOrder, paramError, requestPath } from "./content-aware-common.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
+import { acceptingInPoolOrder, requestPath } from "./content-aware-common.js";
+import { paramError } from "./params.js";
 
 const NAME = "cap";
 export const CAP_CLASSES = ["cpu-bound", "disk-bound", "dynamic", "static"] as const;
@@ -96,3 +97,17 @@ export function cap(params: Partial<CapParams> = {}): CapPolicy {
     },
   };
 }
+
+export const capEntry: PolicyEntry = {
+  name: NAME, family: "content-aware",
+  description: "client-aware policy: classify by URL (cpu-bound, disk-bound, dynamic, static), round robin within each class",
+  params: [
+    { name: "cpuBound", type: "string[]", default: CAP_DEFAULTS.cpuBound, doc: "extensions ('.x') or path prefixes ('/x') of CPU-bound requests (checked first)" },
+    { name: "diskBound", type: "string[]", default: CAP_DEFAULTS.diskBound, doc: "extensions or path prefixes of disk-bound requests (checked second)" },
+    { name: "dynamic", type: "string[]", default: CAP_DEFAULTS.dynamic, doc: "extensions or path prefixes of dynamic requests (checked third)" },
+    { name: "static", type: "string[]", default: CAP_DEFAULTS.static, doc: "extensions or path prefixes of static requests (checked last)" },
+    { name: "defaultClass", type: "string", default: "static", doc: `class of a request no pattern matches: ${CAP_CLASSES.join(" | ")}` },
+    { name: "classTag", type: "string", default: "class", doc: "server tag listing the classes a server takes (comma-separated); untagged servers take all" },
+  ],
+  create: (p) => cap(p as any),
+};

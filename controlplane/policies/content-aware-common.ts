@@ -1,8 +1,7 @@
 // Pieces the content-aware policies share: weighted least connections (LVS wlc) as their fallback, the
-// request path, a 32-bit target key, a bounded LRU map for per-URL state, and parameter errors that name the field.
+// request path, a 32-bit target key and a bounded LRU map for per-URL state (parameter helpers: params.ts).
 import type { HttpRequest } from "../http/request.js";
 import type { ServerView } from "./policy.js";
-import { PolicyConfigError } from "./policy.js";
 
 import { fmix32 } from "../../abi/hash.js";
 
@@ -96,15 +95,4 @@ export class LruMap<K, V> {
   entries(): IterableIterator<[K, V]> {
     return this.map.entries();
   }
-}
-
-/** A configuration error naming the policy and the field, as the registry words its own. */
-export function paramError(policy: string, field: string, what: string): PolicyConfigError {
-  return new PolicyConfigError(`policy ${policy}: parameter ${field}: ${what}`);
-}
-
-/** A string parameter that must be one of `choices`. */
-export function oneOf<T extends string>(policy: string, field: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== "string" || !choices.includes(value as T)) throw paramError(policy, field, `expected one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
-  return value as T;
 }

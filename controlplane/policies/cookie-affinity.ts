@@ -16,8 +16,9 @@
 // on another server than the issuer (the table learns from the second connection on); applications that
 // need strict stickiness put the server's name in the cookie (forms 1 and 2), which needs no learning.
 import type { HttpRequest } from "../http/request.js";
-import type { DispatchOutcome, Policy, PolicyContext, ServerView } from "./policy.js";
-import { leastConnections, LruMap, paramError } from "./content-aware-common.js";
+import type { DispatchOutcome, Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
+import { leastConnections, LruMap } from "./content-aware-common.js";
+import { paramError } from "./params.js";
 import { InFlight } from "./connection-count.js";
 import { PS_PER_S } from "../../lib/time.js";
 
@@ -107,3 +108,15 @@ export function cookieAffinity(params: Partial<CookieAffinityParams> = {}): Cook
     },
   };
 }
+
+export const cookieAffinityEntry: PolicyEntry = {
+  name: NAME, family: "content-aware",
+  description: "session affinity by a cookie naming the server (SERVERID, JSESSIONID.jvmRoute) or learned value -> server; least connections otherwise",
+  params: [
+    { name: "cookie", type: "string", default: "SERVERID", doc: "cookie whose value identifies the session (e.g. SERVERID, JSESSIONID)" },
+    { name: "learn", type: "boolean", default: true, doc: "remember session values that name no server: value -> the server the connection was spliced to" },
+    { name: "ttlSeconds", type: "number", default: 1800, min: 0, doc: "a learned session unused this long is forgotten" },
+    { name: "maxSessions", type: "integer", default: 65536, min: 1, doc: "learned sessions kept; the least recently used is forgotten beyond this" },
+  ],
+  create: (p) => cookieAffinity(p as any),
+};

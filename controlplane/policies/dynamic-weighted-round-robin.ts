@@ -2,7 +2,8 @@
 // report (the dynamic WRR of Cardellini et al., The State of the Art in Locally Distributed Web-server
 // Systems): w = weight * max(floor, 1 - load), recomputed every periodPs (0: every select).
 import { SmoothWeighted } from "./weighted-round-robin.js";
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
+import { PS_PER_S } from "../../lib/time.js";
 
 export interface DynamicWrrParams {
   /** Smallest fraction of its weight a saturated server keeps, so it is still probed. */
@@ -34,3 +35,12 @@ export function dynamicWeightedRoundRobin(params: DynamicWrrParams): Policy<unkn
     },
   };
 }
+
+export const dynamicWeightedRoundRobinEntry: PolicyEntry = {
+  name: "dynamic-weighted-round-robin", family: "content-blind", description: "weighted round robin with weight * max(floor, 1 - reported load)",
+  params: [
+    { name: "floor", type: "number", default: 0.05, min: 0.01, max: 1, doc: "smallest fraction of its weight a saturated server keeps" },
+    { name: "periodPs", type: "integer", default: 0, min: 0, max: 3600 * PS_PER_S, doc: "recompute load factors at most this often, ps (0: every select)" },
+  ],
+  create: (p) => dynamicWeightedRoundRobin({ floor: p.floor as number, periodPs: p.periodPs as number }),
+};

@@ -7,7 +7,8 @@
 import { countingPolicy, usable } from "./connection-count.js";
 import { OverloadTracker } from "./overload.js";
 import { SmoothWeighted } from "./weighted-round-robin.js";
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
+import { oneOfParam } from "./params.js";
 
 export interface HprioParams {
   /** What ranks the pools: the servers' priority (npswitch), or their weight (the LVS patch, where the spillover pool has the lower weight). */
@@ -27,3 +28,9 @@ export function hprio(params: HprioParams): Policy<unknown> {
     return turn.pick(open.filter((s) => rankOf(s) === top), (s) => s.weight);
   });
 }
+
+export const hprioEntry: PolicyEntry = {
+  name: "hprio", family: "priority", description: "highest-priority pool not overloaded, in turn; atomic spillover to the next pool (LVS hprio)",
+  params: [{ name: "rank", type: "string", default: "priority", doc: `what ranks the pools: "priority" or "weight" (as the LVS patch)` }],
+  create: (p) => hprio({ rank: oneOfParam("hprio", p, "rank", ["priority", "weight"] as const) }),
+};

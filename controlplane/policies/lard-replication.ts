@@ -10,9 +10,10 @@
 // gains the least loaded server.
 // Load is active connections; ties: least loaded to the lower index, most loaded to the higher index.
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, PolicyContext, ServerView } from "./policy.js";
+import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
 import { leastLoaded, LruMap, targetKey } from "./content-aware-common.js";
-import { lardImbalanced, lardThresholds, type LardParams } from "./lard.js";
+import { lardImbalanced, lardThresholdParams, lardThresholds, type LardParams } from "./lard.js";
+import { includeHostParam, maxTargetsParam } from "./params.js";
 import { PS_PER_S } from "../../lib/time.js";
 
 export interface LardReplicationParams extends LardParams {
@@ -79,3 +80,14 @@ export function lardReplication(params: Partial<LardReplicationParams> = {}): La
     serverSet: (key: number) => [...(sets.peek(key)?.members ?? [])],
   };
 }
+
+export const lardReplicationEntry: PolicyEntry = {
+  name: "lard-r", family: "content-aware",
+  description: "LARD with replication: a server set per URL that grows under load and shrinks after K quiet seconds",
+  params: [
+    ...lardThresholdParams,
+    { name: "shrinkAfterSeconds", type: "number", default: 20, min: 0, doc: "K: a set unchanged this long loses its most loaded member" },
+    maxTargetsParam, includeHostParam,
+  ],
+  create: (p) => lardReplication(p as any),
+};

@@ -11,8 +11,9 @@
 // at (n-1) T_high + T_low - 1 and queues above it; this switch cannot queue, so that limit is not applied.
 // The target table keeps the `maxTargets` most recently used targets.
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, PolicyContext, ServerView } from "./policy.js";
-import { leastLoaded, LruMap, paramError, targetKey } from "./content-aware-common.js";
+import type { Policy, PolicyContext, PolicyEntry, PolicyParam, ServerView } from "./policy.js";
+import { leastLoaded, LruMap, targetKey } from "./content-aware-common.js";
+import { includeHostParam, maxTargetsParam, paramError } from "./params.js";
 
 export interface LardParams {
   tLow: number;
@@ -58,3 +59,16 @@ export function lard(params: Partial<LardParams> = {}): LardPolicy {
     assignment: (key: number) => targets.peek(key),
   };
 }
+
+/** T_low and T_high, declared by LARD and LARD/R alike. */
+export const lardThresholdParams: PolicyParam[] = [
+  { name: "tLow", type: "number", default: 25, min: 0, doc: "T_low, active connections: a server below it is idle enough to take a target over" },
+  { name: "tHigh", type: "number", default: 65, min: 1, doc: "T_high, active connections: above it (with a server below T_low), or at twice it, a target moves" },
+];
+
+export const lardEntry: PolicyEntry = {
+  name: "lard", family: "content-aware",
+  description: "locality-aware request distribution: one server per URL, moved when its load passes T_high (Pai et al.)",
+  params: [...lardThresholdParams, maxTargetsParam, includeHostParam],
+  create: (p) => lard(p as any),
+};

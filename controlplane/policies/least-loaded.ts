@@ -3,7 +3,7 @@
 // choice). Loads are comparable only when every candidate has reported one; while any has not (NaN), the
 // choice falls back to least connections. Equal loads go to the fewer connections, then the first.
 import { best, countingPolicy, usable } from "./connection-count.js";
-import type { Policy } from "./policy.js";
+import type { Policy, PolicyEntry } from "./policy.js";
 
 export function leastLoaded(): Policy<unknown> {
   return countingPolicy("least-loaded", (_info, candidates, conns) => {
@@ -13,3 +13,8 @@ export function leastLoaded(): Policy<unknown> {
     return best(open, (a, b) => a.load < b.load || (a.load === b.load && fewer(a, b)));
   });
 }
+
+export const leastLoadedEntry: PolicyEntry = {
+  name: "least-loaded", family: "content-blind", description: "lowest load index from alive signals; least connections until every server reported",
+  params: [], create: () => leastLoaded(),
+};

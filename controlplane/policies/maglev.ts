@@ -6,7 +6,8 @@
 // the next slot's owner, so only its own keys move and they come back with it.
 import { hashName, mix32, openSet, poolSignature, tableMembers } from "./hashing.js";
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, PolicyContext, ServerView } from "./policy.js";
+import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
+import { oneOfParam, paramError } from "./params.js";
 
 export interface MaglevParams {
   /** Lookup table size M, a prime well above the number of servers (the paper: 65537). */
@@ -81,3 +82,16 @@ export function maglev(params: MaglevParams): Policy<HttpRequest> {
     },
   };
 }
+
+export const maglevEntry: PolicyEntry = {
+  name: "maglev", family: "content-blind", description: "Maglev consistent hashing of the client IP or the URL (Eisenbud et al., NSDI 2016)",
+  params: [
+    { name: "tableSize", type: "integer", default: 65537, min: 3, max: 16_777_259, doc: "lookup table size, a prime well above the number of servers" },
+    { name: "key", type: "string", default: "source", doc: `what is hashed: "source" (client IP, affinity) or "url" (URL hash, cache locality)` },
+  ],
+  create: (p) => {
+    const key = oneOfParam("maglev", p, "key", ["source", "url"] as const);
+    if (!isPrime(p.tableSize as number)) throw paramError("maglev", "tableSize", `${p.tableSize} is not a prime (e.g. 65537, 655373)`);
+    return maglev({ tableSize: p.tableSize as number, key });
+  },
+};

@@ -2,7 +2,7 @@
 // weight wins (Mitzenmacher, The Power of Two Choices in Randomized Load Balancing, IEEE TPDS 2001):
 // nearly least-connections balance without a herd on the least loaded server. Ties go to the first drawn.
 import { countingPolicy, usable } from "./connection-count.js";
-import type { Policy } from "./policy.js";
+import type { Policy, PolicyEntry } from "./policy.js";
 
 export function powerOfTwo(): Policy<unknown> {
   return countingPolicy("power-of-two", (_info, candidates, conns, ctx) => {
@@ -16,3 +16,8 @@ export function powerOfTwo(): Policy<unknown> {
     return conns(b) * a.weight < conns(a) * b.weight ? b : a;
   });
 }
+
+export const powerOfTwoEntry: PolicyEntry = {
+  name: "power-of-two", family: "content-blind", description: "two random servers, fewer connections per weight wins (Mitzenmacher)",
+  params: [], create: () => powerOfTwo(),
+};

@@ -2,7 +2,7 @@
 // ctx's seeded source (the "Random" static policy of Cardellini et al., The State of the Art in Locally
 // Distributed Web-server Systems). Quiesced servers (weight 0) are never drawn.
 import { usable } from "./connection-count.js";
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 
 export interface RandomParams {
   /** Draw in proportion to weight instead of uniformly. */
@@ -24,3 +24,9 @@ export function random(params: RandomParams): Policy<unknown> {
     },
   };
 }
+
+export const randomEntry: PolicyEntry = {
+  name: "random", family: "content-blind", description: "a server drawn at random (seeded), uniformly or by weight",
+  params: [{ name: "weighted", type: "boolean", default: false, doc: "draw in proportion to weight instead of uniformly" }],
+  create: (p) => random({ weighted: p.weighted as boolean }),
+};

@@ -1,6 +1,6 @@
 // Policy "round-robin": servers in turn, whatever the request says; a failed server is skipped for the
 // retry and the turn moves on. Weights are ignored (a weighted policy is its own file).
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 
 export function roundRobin(): Policy<unknown> {
   let next = 0;
@@ -16,3 +16,7 @@ export function roundRobin(): Policy<unknown> {
     },
   };
 }
+
+export const roundRobinEntry: PolicyEntry = {
+  name: "round-robin", family: "content-blind", description: "servers in turn, weights ignored", params: [], create: () => roundRobin(),
+};

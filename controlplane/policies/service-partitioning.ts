@@ -7,8 +7,9 @@
 // group G when its name is G or its tag `groupTag` (comma-separated) lists G. Within the group: weighted
 // least connections, counting this policy's dispatches not spliced yet (as the content-blind ones do). A group with no candidate left refuses (503) unless `fallback` says otherwise.
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, PolicyContext, ServerView } from "./policy.js";
-import { leastConnections, oneOf, paramError, requestPath } from "./content-aware-common.js";
+import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
+import { leastConnections, requestPath } from "./content-aware-common.js";
+import { oneOf, paramError } from "./params.js";
 import { InFlight } from "./connection-count.js";
 
 const NAME = "service-partitioning";
@@ -157,3 +158,18 @@ export function servicePartitioning(params: Partial<ServicePartitioningParams> =
     },
   };
 }
+
+export const servicePartitioningEntry: PolicyEntry = {
+  name: NAME, family: "content-aware",
+  description: "ordered rules (path, regex, host, header, method) send requests to server groups; least connections within a group",
+  params: [
+    {
+      name: "rules", type: "object", default: [],
+      doc: "ordered list of {path?, pathRegex?, host?, header?: {name, value?|regex?}, method?, group}: the first rule whose conditions all hold names the group",
+    },
+    { name: "defaultGroup", type: "string", default: "", doc: "group for requests no rule matches; empty = every server" },
+    { name: "groupTag", type: "string", default: "partition", doc: "server tag listing the groups a server belongs to (comma-separated); a server's name is a group too" },
+    { name: "fallback", type: "string", default: "refuse", doc: `when the group has no candidate left: ${PARTITION_FALLBACKS.join(" | ")} (503, the default group, any server)` },
+  ],
+  create: (p) => servicePartitioning(p as any),
+};

@@ -2,7 +2,7 @@
 // expects if every server serves its queue at a rate proportional to its weight (LVS ip_vs_sed.c;
 // cross-multiplied). Unlike WLC it sends a lone request to a fast busy server over an idle slow one.
 import { best, countingPolicy, usable } from "./connection-count.js";
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 
 /** The SED choice among `candidates` (shared with never-queue). */
 export function shortestExpectedDelay(candidates: readonly ServerView[], conns: (s: ServerView) => number): ServerView | null {
@@ -12,3 +12,8 @@ export function shortestExpectedDelay(candidates: readonly ServerView[], conns: 
 export function shortestExpectedDelayPolicy(): Policy<unknown> {
   return countingPolicy("shortest-expected-delay", (_info, candidates, conns) => shortestExpectedDelay(candidates, conns));
 }
+
+export const shortestExpectedDelayEntry: PolicyEntry = {
+  name: "shortest-expected-delay", family: "content-blind", description: "lowest (connections + 1) / weight (LVS sed)",
+  params: [], create: () => shortestExpectedDelayPolicy(),
+};

@@ -17,8 +17,9 @@
 // Shares are taken over the candidates at each select, so a down server's interval is spread over its
 // neighbours without a rebuild. O(log sizes + servers) per select.
 import type { HttpRequest } from "../http/request.js";
-import type { ConnectionResult, Policy, PolicyContext, ServerView } from "./policy.js";
-import { acceptingInPoolOrder, leastConnections, LruMap, paramError, requestPath } from "./content-aware-common.js";
+import type { ConnectionResult, Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
+import { acceptingInPoolOrder, leastConnections, LruMap, requestPath } from "./content-aware-common.js";
+import { paramError } from "./params.js";
 
 const NAME = "sita-e";
 
@@ -176,3 +177,17 @@ export function sitaE(params: Partial<SitaEParams> = {}): SitaEPolicy {
     stats: () => ({ completions, rebuilds, distinctSizes: cdf?.sizes.length ?? 0 }),
   };
 }
+
+export const sitaEEntry: PolicyEntry = {
+  name: NAME, family: "content-aware",
+  description: "size intervals with equal load: cut-offs from the (configured or learned) size distribution, small files to the first servers",
+  params: [
+    { name: "sizes", type: "object", default: {}, doc: "known response sizes: {path: bytes}; other URLs are learned from the done hook" },
+    { name: "mss", type: "integer", default: 1460, min: 1, doc: "bytes per server segment when estimating a response size from the splice's packet count" },
+    { name: "unknownSize", type: "number", default: 0, min: 0, doc: "size assumed for a URL never seen (0: the smallest interval)" },
+    { name: "recomputeEvery", type: "integer", default: 1000, min: 1, doc: "completions between rebuilds of the size distribution and its cut-offs" },
+    { name: "decay", type: "number", default: 0.5, min: 0, max: 1, doc: "weight of the previous histogram at a rebuild (0: the last window only)" },
+    { name: "maxUrls", type: "integer", default: 100_000, min: 1, doc: "learned URL sizes kept; the least recently completed is forgotten beyond this" },
+  ],
+  create: (p) => sitaE(p as any),
+};

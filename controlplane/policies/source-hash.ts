@@ -5,7 +5,7 @@
 // sh-fallback) so only that server's clients move, spread over the rest.
 import { openSet, poolSignature, tableMembers } from "./hashing.js";
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, PolicyContext, ServerView } from "./policy.js";
+import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
 
 export interface SourceHashParams {
   /** log2 of the bucket count (LVS IP_VS_SH_TAB_BITS = 8). */
@@ -64,3 +64,9 @@ export function sourceHash(params: SourceHashParams): Policy<HttpRequest> {
     },
   };
 }
+
+export const sourceHashEntry: PolicyEntry = {
+  name: "source-hash", family: "content-blind", description: "client affinity: hash of the client IP over a weighted bucket table (LVS sh, with fallback)",
+  params: [{ name: "tableBits", type: "integer", default: 8, min: 1, max: 20, doc: "log2 of the number of buckets (LVS: 8)" }],
+  create: (p) => sourceHash({ tableBits: p.tableBits as number }),
+};

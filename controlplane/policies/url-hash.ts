@@ -8,9 +8,10 @@
 // own URLs, spread over the others in proportion to their weights; the others keep theirs. Scores use the
 // effective weight, so a slow-starting server takes its URLs over gradually.
 import type { HttpRequest } from "../http/request.js";
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 import { crc32 } from "../../abi/hash.js";
 import { fmix32, targetKey } from "./content-aware-common.js";
+import { includeHostParam } from "./params.js";
 
 export interface UrlHashParams {
   /** Key by Host and URL (virtual hosts with the same paths spread apart) instead of the URL alone. */
@@ -51,3 +52,10 @@ export function urlHash(params: Partial<UrlHashParams> = {}): Policy<number> {
     },
   };
 }
+
+export const urlHashEntry: PolicyEntry = {
+  name: "url-hash", family: "content-aware",
+  description: "cache affinity: the URL space split over the servers by weighted rendezvous hashing of the DP's URL hash",
+  params: [includeHostParam],
+  create: (p) => urlHash(p as any),
+};

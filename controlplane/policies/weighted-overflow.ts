@@ -3,9 +3,14 @@
 // uses the weight; a server without a threshold has no limit). A fill level, not a hysteresis: a server
 // takes connections again as soon as it is below its threshold. All full: refused (LVS: NULL).
 import { best, countingPolicy, usable } from "./connection-count.js";
-import type { Policy } from "./policy.js";
+import type { Policy, PolicyEntry } from "./policy.js";
 
 export function weightedOverflow(): Policy<unknown> {
   return countingPolicy("weighted-overflow", (_info, candidates, conns) =>
     best(candidates.filter((s) => usable(s) && (s.upperThreshold <= 0 || conns(s) < s.upperThreshold)), (a, b) => a.weight > b.weight));
 }
+
+export const weightedOverflowEntry: PolicyEntry = {
+  name: "weighted-overflow", family: "priority", description: "fill servers by descending weight up to their upper threshold, overflow to the next (LVS ovf)",
+  params: [], create: () => weightedOverflow(),
+};

@@ -1,7 +1,7 @@
 // Policy "weighted-round-robin": static weighted round robin, interleaved (nginx's smooth weighted round
 // robin, ngx_http_upstream_get_peer): each turn every server gains its weight, the one with the most
 // credit is picked and pays the total. Weights 5,1,1 give a a b a c a a, not LVS wrr's a a a a a b c.
-import type { Policy, ServerView } from "./policy.js";
+import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 
 /** Smooth weighted round robin over whichever servers are offered; credit is kept per server index. */
 export class SmoothWeighted {
@@ -35,3 +35,8 @@ export function weightedRoundRobin(): Policy<unknown> {
     select: (_info, candidates) => wrr.pick(candidates, (s) => s.weight),
   };
 }
+
+export const weightedRoundRobinEntry: PolicyEntry = {
+  name: "weighted-round-robin", family: "content-blind", description: "static weighted round robin, interleaved (nginx smooth WRR; weights 5,1,1 -> a a b a c a a)",
+  params: [], create: () => weightedRoundRobin(),
+};
