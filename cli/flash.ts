@@ -1,10 +1,8 @@
 // `npswitch flash`: send a firmware image to a running device (A/B slots, self-test, rollback), or show its status.
 import type { Command } from "commander";
 import { NpswitchError } from "../lib/errors.js";
-import {
-  DEFAULT_DEVICE_URL, DeviceClient,
-  type CommitResult, type DeviceStatus, type ImageInfo, type RollbackResult,
-} from "../device/client/client.js";
+import { DEFAULT_DEVICE_URL, DeviceClient } from "../device/client/client.js";
+import type { CommitResult, DeviceStatus, ImageInfo, RollbackResult } from "../device/protocol.js";
 import { flashImage } from "../device/client/flash.js";
 import { readFirmwareFile } from "../toolchain/image/verify-firmware.js";
 import { printJson, progressBar, readTokenFile } from "./output.js";
@@ -93,9 +91,9 @@ function resolveToken(opts: FlashCliOptions): string | undefined {
   return process.env.NPSWITCH_TOKEN || undefined;
 }
 
-function imageSha(image: ImageInfo | string | null | undefined): string {
+function imageSha(image: ImageInfo | null | undefined): string {
   if (!image) return "(none)";
-  return (typeof image === "string" ? image : image.sha256 ?? "?").slice(0, 12);
+  return image.sha256.slice(0, 12);
 }
 
 function describeImage(image: ImageInfo | null): string {

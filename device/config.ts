@@ -9,6 +9,7 @@ import { z } from "zod";
 import { NpswitchError } from "../lib/errors.js";
 import { parseYamlConfig } from "../lib/yaml-config.js";
 import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../sim/scenario/config-fields.js";
+import { DEFAULT_MANAGEMENT_LISTEN } from "./protocol.js";
 
 /** The device's CP limits: a real LAN, real clients (idle keep-alive connections live 2 minutes). */
 const CP_LIMITS = { requestTimeoutMs: 10_000, idleTimeoutMs: 120_000, lingerMs: 500 };
@@ -28,7 +29,7 @@ export const DeviceConfigSchema = z.strictObject({
   /** Public keys (PEM) an image must be signed by; default: the local development key. */
   trusted_keys: z.array(z.string()).default([]),
   management: z.strictObject({
-    listen: loopback.default("127.0.0.1:9180"),
+    listen: loopback.default(DEFAULT_MANAGEMENT_LISTEN),
     /** File holding the bearer token; else $NPSWITCH_TOKEN. */
     token_file: z.string().optional(),
     /** Load above which an upload chunk is refused with 429. */
@@ -37,7 +38,7 @@ export const DeviceConfigSchema = z.strictObject({
     /** After a swap: a trap in the new image within this many packets, or seconds, rolls it back. */
     probation_packets: positiveInt.default(10_000),
     probation_s: z.number().positive().default(30),
-  }).default({ listen: "127.0.0.1:9180", flash_busy_load: 0.9, flash_session_timeout_s: 60, probation_packets: 10_000, probation_s: 30 }),
+  }).default({ listen: DEFAULT_MANAGEMENT_LISTEN, flash_busy_load: 0.9, flash_session_timeout_s: 60, probation_packets: 10_000, probation_s: 30 }),
   switch: z.strictObject({
     vip: ipv4,
     local_ip: ipv4,

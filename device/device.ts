@@ -20,32 +20,12 @@ import { selfTest, type SelfTestReport } from "../sim/testing/fixtures/index.js"
 import { chipTiming } from "../sim/timing/costs.js";
 import { splitHostPort, type DeviceConfig } from "./config.js";
 import { RealtimeEngine, type Running } from "./engine.js";
-import { Slots, type SlotName } from "./slots.js";
+import { Slots } from "./slots.js";
 import { ApiError } from "./errors.js";
 import { Uploads } from "./upload.js";
+import type { DeviceStatus, ErrorExtra, FlashRecord, FlashStep, FlashSwapped, ImageInfo, RollbackResult, SlotName } from "./protocol.js";
 
 export const CHUNK_SIZE = 64 * 1024;
-
-export interface ImageSummary {
-  sha256: string;
-  key_id: string | null;
-  abi: number;
-  layout: string;
-  target: string;
-  images: { name: string; instructions: number; budget: number }[];
-}
-
-export interface FlashRecord {
-  at: string;
-  sha256: string;
-  result: "swapped" | "refused" | "rolled_back";
-  slot?: SlotName;
-  step?: string;
-  error?: string;
-  kept_connections?: boolean;
-  self_test?: { passed: number; failed: number; ms: number };
-  rolled_back?: string;
-}
 
 export interface DeviceOptions {
   /** Bearer token of the management API. */
@@ -53,7 +33,7 @@ export interface DeviceOptions {
   log?: (line: string) => void;
 }
 
-function summary(fw: FirmwareImage, bytes: Uint8Array): ImageSummary {
+function summary(fw: FirmwareImage, bytes: Uint8Array): ImageInfo {
   const m = fw.manifest;
   return {
     sha256: sha256Hex(bytes), key_id: fw.signature ? keyIdOf(fw.signature.publicKey) : null, abi: m.abi, layout: m.layout, target: m.target.name,
@@ -89,9 +69,9 @@ export class Device {
   private engine!: RealtimeEngine;
   private sockets: Socket[] = [];
   private runningSlot: SlotName = "A";
-  private runningSummary!: ImageSummary;
+  private runningSummary!: ImageInfo;
   /** The image each slot held when last looked at (sha256 and summary). */
-  private slotInfo: Record<SlotName, ImageSummary | null> = { A: null, B: null };
+  private slotInfo: Record<SlotName, ImageInfo | null> = { A: null, B: null };
   private lastFlash: FlashRecord | null = null;
   private rollbacks = 0;
   private flashes = { swapped: 0, refused: 0, rolled_back: 0 };
@@ -123,11 +103,11 @@ export class Device {
   }
 
   /** Verify an image the way a flash commit does (format, signature, hashes, target, ABI rules). */
-  verify(bytes: Uint8Array): { firmware: FirmwareImage | null; step?: string; error?: string } {
+  verify(bytes: Uint8Array): { firmware: FirmwareImage | null; step?: FlashStep; error?: string } {
     const report = verifyFirmware(bytes, { pubkeys: this.cfg.trusted_keys.length ? this.cfg.trusted_keys : undefined, target: this.cfg.target });
     if (report.ok) return { firmware: report.firmware! };
     const v = report.violations[0];
-    const step = v.rule === "format" || v.rule === "signature" || v.rule === "hash" ? v.rule : "verify";
+    const step: FlashStep = v.rule === "format" || v.rule === "signature" || v.rule === "hash" ? v.rule : "verify";
     const more = report.violations.length > 1 ? ` (and ${report.violations.length - 1} more)` : "";
     return { firmware: null, step, error: `${v.image === "(firmware)" ? "" : `${v.image}: `}${v.message}${more}` };
   }
@@ -212,10 +192,10 @@ export class Device {
    * Commit an upload: size and hash, verification, self-test, the inactive slot, the swap, the active
    * record. Any refusal leaves the running image and both slots as they were.
    */
-  async commit(sessionId: string): Promise<FlashRecord> {
+  async commit(sessionId: string): Promise<FlashSwapped> {
     const { session, bytes } = this.uploads.take(sessionId);
     const at = new Date().toISOString();
-    const refuse = (step: string, error: string, extra: Record<string, unknown> = {}): never => {
+    const refuse = (step: FlashStep, error: string, extra: ErrorExtra = {}): never => {
       this.lastFlash = { at, sha256: session.sha256, result: "refused", step, error };
       this.flashes.refused++;
       this.log(`flash refused at step ${step}: ${error}`);
@@ -254,19 +234,20 @@ export class Device {
       this.slotInfo[slot] = this.runningSummary;
       this.slots.setActive(slot, bytes);
       this.flashes.swapped++;
-      this.lastFlash = {
+      const swapped: FlashSwapped = {
         at, sha256: session.sha256, result: "swapped", slot, kept_connections: keptConnections,
         self_test: { passed: report.passed, failed: report.failed.length, ms: report.ms },
       };
+      this.lastFlash = swapped;
       this.log(`flash: image ${session.sha256.slice(0, 12)} in slot ${slot}, running (${keptConnections ? "connections kept" : "tables cleared"}; self-test ${report.passed} passed in ${report.ms} ms)`);
-      return this.lastFlash;
+      return swapped;
     } finally {
       this.uploads.finish(sessionId);
     }
   }
 
   /** Run the other slot's image again (after verifying it). */
-  async rollback(): Promise<{ slot: SlotName; image: ImageSummary; kept_connections: boolean }> {
+  async rollback(): Promise<RollbackResult> {
     const slot = Slots.other(this.runningSlot);
     const bytes = this.slots.read(slot);
     if (!bytes) throw new ApiError(409, `slot ${slot} holds no image to roll back to`);
@@ -289,7 +270,7 @@ export class Device {
     return this.engine.load();
   }
 
-  status() {
+  status(): DeviceStatus {
     const s = this.uploads.current;
     return {
       name: this.cfg.name,

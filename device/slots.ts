@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/fs-atomic.js";
 import { sha256Hex } from "../toolchain/image/format.js";
+import type { SlotName } from "./protocol.js";
 
-export type SlotName = "A" | "B";
 export const SLOTS: SlotName[] = ["A", "B"];
 
 export interface ActiveRecord {

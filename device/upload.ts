@@ -6,19 +6,17 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError } from "./errors.js";
+import { MAX_IMAGE_BYTES, ROUTES, type UploadState } from "./protocol.js";
 
 export interface UploadSession {
   id: string;
   size: number;
   sha256: string;
   received: number;
-  state: "receiving" | "verifying";
+  state: UploadState;
   path: string;
   lastChunkMs: number;
 }
-
-/** Largest firmware file accepted (the images are small: a few hundred KiB at most). */
-export const MAX_IMAGE_BYTES = 16 << 20;
 
 export class Uploads {
   private session: UploadSession | null = null;
@@ -48,7 +46,7 @@ export class Uploads {
 
   get(id: string): UploadSession {
     const s = this.session;
-    if (!s || s.id !== id) throw new ApiError(404, `no upload session ${id} (expired, aborted or committed); start again with POST /v1/flash`);
+    if (!s || s.id !== id) throw new ApiError(404, `no upload session ${id} (expired, aborted or committed); start again with ${ROUTES.flashOpen.endpoint({})}`);
     return s;
   }
 

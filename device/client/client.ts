@@ -3,8 +3,14 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { NpswitchError } from "../../lib/errors.js";
+import {
+  DEFAULT_MANAGEMENT_LISTEN, ROUTES,
+  type AddServerRequest, type ChunkAccepted, type CommitResult, type DeviceStatus, type ErrorBody, type FlashOpened, type FlashSessionInfo,
+  type ParamName, type PolicyInfo, type PoolMemberJson, type RollbackResult, type Route, type ServerChange, type ServerRemoved,
+  type ServerViewJson, type Unchecked,
+} from "../protocol.js";
 
-export const DEFAULT_DEVICE_URL = "http://127.0.0.1:9180";
+export const DEFAULT_DEVICE_URL = `http://${DEFAULT_MANAGEMENT_LISTEN}`;
 /** A request the device does not answer within this is abandoned (a stuck device must not hang the CLI). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Commit verifies the image and runs the whole self-test before it answers, so it gets longer. */
@@ -12,84 +18,7 @@ export const DEFAULT_COMMIT_TIMEOUT_MS = 120_000;
 /** No answer of this API is anywhere near this; a bigger one is not the device. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-export type Slot = "A" | "B";
-
-/** A firmware image as the device describes it (status, commit, rollback). */
-export interface ImageInfo {
-  sha256: string;
-  key_id: string;
-  abi: number;
-  target: string;
-  images: { name: string; instructions: number }[];
-}
-
-export interface FlashSessionStatus {
-  session: string;
-  size: number;
-  received: number;
-  state: string;
-}
-
-/** What the device recorded about the last flash; the spec names only `rolled_back`. */
-export interface LastFlash {
-  rolled_back?: unknown;
-  [field: string]: unknown;
-}
-
-export interface DeviceStatus {
-  name: string;
-  uptime_s: number;
-  /** Share of the last second spent processing packets, 0..1. */
-  load: number;
-  running: { slot: Slot; image: ImageInfo };
-  slots: { A: ImageInfo | null; B: ImageInfo | null };
-  flash: FlashSessionStatus | null;
-  last_flash: LastFlash | null;
-  rollbacks: number;
-}
-
-export interface FlashOpened {
-  session: string;
-  chunk_size: number;
-  load: number;
-}
-
-export interface ChunkAccepted {
-  received: number;
-  load: number;
-  retry_after_ms?: number;
-}
-
-export interface CommitResult {
-  result: "swapped";
-  slot: Slot;
-  /** The spec leaves its shape open: the status's image object, or (tolerated) its sha256. */
-  image: ImageInfo | string;
-  self_test: { passed: number; failed: number };
-  kept_connections: boolean;
-}
-
-export interface RollbackResult {
-  slot: Slot;
-  image: ImageInfo | string;
-}
-
-/** A server to add, in the API's field names (`name, ip, mac, port, tcp_port, weight, ...`). */
-export interface ServerSpec {
-  name: string;
-  ip: string;
-  mac: string;
-  port: number;
-  tcp_port: number;
-  weight?: number;
-  [field: string]: unknown;
-}
-
-/** A server as the device shows it; the spec does not fix its fields beyond the name. */
-export interface ServerView {
-  name: string;
-  [field: string]: unknown;
-}
+// The answers' types, for callers that import them from here (cli/flash.ts); declared in device/protocol.ts.
 
 export interface DeviceClientOptions {
   /** Per-request timeout (ms); default DEFAULT_TIMEOUT_MS. */
@@ -110,8 +39,8 @@ export class DeviceError extends NpswitchError {
       /** "PUT /v1/flash/<session>/<offset>" */
       endpoint: string;
       status?: number;
-      /** The device's JSON answer, when it sent one. */
-      body?: Record<string, unknown>;
+      /** The device's JSON answer (an ErrorBody, unchecked), when it sent one. */
+      body?: Unchecked<ErrorBody> & Record<string, unknown>;
       /** From the answer's `retry_after_ms`, else its Retry-After header. */
       retryAfterMs?: number;
     },
@@ -161,68 +90,81 @@ export class DeviceClient {
   }
 
   status(): Promise<DeviceStatus> {
-    return this.json({ method: "GET", path: "/v1/status" });
+    return this.ask(ROUTES.status, {}, undefined);
   }
 
   async metrics(): Promise<string> {
-    return (await this.call({ method: "GET", path: "/metrics" })).text;
+    return (await this.call(this.request(ROUTES.metrics, {}, undefined))).text;
   }
 
-  pool(): Promise<ServerView[]> {
-    return this.json({ method: "GET", path: "/v1/pool" });
+  pool(): Promise<PoolMemberJson[]> {
+    return this.ask(ROUTES.pool, {}, undefined);
   }
 
-  setServer(name: string, change: { weight?: number; up?: boolean }): Promise<ServerView> {
-    return this.json({ method: "PATCH", path: `/v1/pool/servers/${encodeURIComponent(name)}`, json: change });
+  setServer(name: string, change: ServerChange): Promise<ServerViewJson> {
+    return this.ask(ROUTES.setServer, { name }, change);
   }
 
-  drain(name: string): Promise<ServerView> {
-    return this.json({ method: "POST", path: `/v1/pool/servers/${encodeURIComponent(name)}/drain`, json: {} });
+  drain(name: string): Promise<ServerViewJson> {
+    return this.ask(ROUTES.drain, { name }, {});
   }
 
-  addServer(cfg: ServerSpec): Promise<ServerView> {
-    return this.json({ method: "POST", path: "/v1/pool/servers", json: cfg });
+  addServer(cfg: AddServerRequest): Promise<ServerViewJson> {
+    return this.ask(ROUTES.addServer, {}, cfg);
   }
 
-  removeServer(name: string): Promise<{ removed: boolean }> {
-    return this.json({ method: "DELETE", path: `/v1/pool/servers/${encodeURIComponent(name)}` });
+  removeServer(name: string): Promise<ServerRemoved> {
+    return this.ask(ROUTES.removeServer, { name }, undefined);
   }
 
-  policy(): Promise<{ name: string }> {
-    return this.json({ method: "GET", path: "/v1/policy" });
+  policy(): Promise<PolicyInfo> {
+    return this.ask(ROUTES.policy, {}, undefined);
   }
 
-  setPolicy(name: string, params?: Record<string, unknown>): Promise<{ name: string }> {
-    return this.json({ method: "PUT", path: "/v1/policy", json: params === undefined ? { name } : { name, params } });
+  setPolicy(name: string, params?: Record<string, unknown>): Promise<PolicyInfo> {
+    return this.ask(ROUTES.setPolicy, {}, params === undefined ? { name } : { name, params });
   }
 
   rollback(): Promise<RollbackResult> {
-    return this.json({ method: "POST", path: "/v1/rollback", json: {} });
+    return this.ask(ROUTES.rollback, {}, {});
   }
 
   // The flash session, one call per endpoint; device/client/flash.ts drives them.
 
   openFlash(size: number, sha256: string): Promise<FlashOpened> {
-    return this.json({ method: "POST", path: "/v1/flash", json: { size, sha256 } });
+    return this.ask(ROUTES.flashOpen, {}, { size, sha256 });
   }
 
   putChunk(session: string, offset: number, bytes: Uint8Array): Promise<ChunkAccepted> {
-    return this.json({ method: "PUT", path: `${sessionPath(session)}/${offset}`, bytes });
+    return this.ask(ROUTES.flashChunk, { session, offset }, bytes);
   }
 
-  flashSession(session: string): Promise<FlashSessionStatus> {
-    return this.json({ method: "GET", path: sessionPath(session) });
+  flashSession(session: string): Promise<FlashSessionInfo> {
+    return this.ask(ROUTES.flashSession, { session }, undefined);
   }
 
   commitFlash(session: string): Promise<CommitResult> {
-    return this.json({ method: "POST", path: `${sessionPath(session)}/commit`, json: {}, timeoutMs: this.commitTimeoutMs });
+    return this.ask(ROUTES.flashCommit, { session }, {}, this.commitTimeoutMs);
   }
 
   async abortFlash(session: string): Promise<void> {
-    await this.call({ method: "DELETE", path: sessionPath(session) });
+    await this.call(this.request(ROUTES.flashAbort, { session }, undefined));
   }
 
   // ----------------------------------------------------------------------------------------------
+
+  /** One request to `route`, its answer parsed as the route's answer type (trusted as the device's word). */
+  private ask<P extends ParamName, Req, Res>(route: Route<P, Req, Res>, params: Record<P, string | number>, body: Req, timeoutMs?: number): Promise<Res> {
+    return this.json<Res>(this.request(route, params, body, timeoutMs));
+  }
+
+  /** The request for `route`: bytes go raw, any other body as JSON, undefined as none. */
+  private request<P extends ParamName, Req>(route: Route<P, Req, unknown>, params: Record<P, string | number>, body: Req, timeoutMs?: number): Call {
+    const c: Call = { method: route.method, path: route.path(params), timeoutMs };
+    if (body instanceof Uint8Array) c.bytes = body;
+    else if (body !== undefined) c.json = body;
+    return c;
+  }
 
   private async json<T>(c: Call): Promise<T> {
     const a = await this.call(c);
@@ -291,10 +233,6 @@ export class DeviceClient {
       req.end(body);
     }).finally(() => clearTimeout(timer));
   }
-}
-
-function sessionPath(session: string): string {
-  return `/v1/flash/${encodeURIComponent(session)}`;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

@@ -2,7 +2,8 @@
 // PUTs by offset, paced by the device's load, resumed from the device's `received` after faults.
 import { createHash } from "node:crypto";
 import { NpswitchError } from "../../lib/errors.js";
-import { DeviceError, type CommitResult, type DeviceClient } from "./client.js";
+import { ROUTES, type CommitResult } from "../protocol.js";
+import { DeviceError, type DeviceClient } from "./client.js";
 
 export interface FlashOptions {
   /** Bytes per chunk; the device's `chunk_size` when absent or larger. */
@@ -28,7 +29,7 @@ const BACKOFF_CAP_MS = 5_000;
 /** The longest `retry_after_ms` honoured as given: a session expires after 60 s without a chunk (default). */
 const RETRY_AFTER_CAP_MS = 30_000;
 
-export type { CommitResult } from "./client.js";
+export type { CommitResult } from "../protocol.js";
 
 /**
  * The pause after a chunk: `minDelayMs + load² · maxDelayMs`, load clamped to [0, 1] (a missing or
@@ -64,7 +65,8 @@ export async function flashImage(client: DeviceClient, bytes: Uint8Array, opts: 
   const opened = await client.openFlash(size, sha256);
   const session = opened.session;
   if (typeof session !== "string" || !isPositiveInt(opened.chunk_size)) {
-    throw new DeviceError(`POST /v1/flash: the device's answer lacks a session or a chunk_size: ${JSON.stringify(opened)}`, { failure: "http", endpoint: "POST /v1/flash" });
+    const endpoint = ROUTES.flashOpen.endpoint({});
+    throw new DeviceError(`${endpoint}: the device's answer lacks a session or a chunk_size: ${JSON.stringify(opened)}`, { failure: "http", endpoint });
   }
   const chunk = isPositiveInt(opts.chunkSize) ? Math.min(opts.chunkSize, opened.chunk_size) : opened.chunk_size;
 
@@ -79,7 +81,7 @@ export async function flashImage(client: DeviceClient, bytes: Uint8Array, opts: 
     await client.abortFlash(session).catch(() => undefined); // best effort: it expires anyway
     throw new DeviceError(
       `flashing stopped: ${why}; ${sent} of ${size} bytes were sent, the upload was discarded and the running image is untouched`,
-      lastError?.info ?? { failure: "http", endpoint: `PUT /v1/flash/${session}` },
+      lastError?.info ?? { failure: "http", endpoint: `${ROUTES.flashChunk.method} ${ROUTES.flashSession.path({ session })}` },
     );
   };
   const failed = async (e: DeviceError, waitMs: number): Promise<void> => {
@@ -130,7 +132,8 @@ export async function flashImage(client: DeviceClient, bytes: Uint8Array, opts: 
 
     if (!validOffset(ack.received, size) || ack.received <= sent) {
       // Accepted but no progress (or nonsense): count it, then ask where the device stands.
-      await failed(new DeviceError(`PUT /v1/flash/${session}/${sent}: the device answered received=${JSON.stringify(ack.received)}`, { failure: "http", endpoint: `PUT /v1/flash/${session}/${sent}` }), backoffMs(failures + 1));
+      const endpoint = ROUTES.flashChunk.endpoint({ session, offset: sent });
+      await failed(new DeviceError(`${endpoint}: the device answered received=${JSON.stringify(ack.received)}`, { failure: "http", endpoint }), backoffMs(failures + 1));
       resync = true;
       continue;
     }
