@@ -9,7 +9,8 @@ import { ip4Bytes, ip4ToU32, macBytes, type Ip4, type Mac } from "../../packet/a
 import { packet } from "../../packet/builder.js";
 import { decode } from "../../packet/decode.js";
 import { DEFAULT_TCP_CONFIG, TcpCounters, type TcpConfig } from "./config.js";
-import { TcpConnection, TcpState, type TcpHandlers, type TcpHostServices } from "./connection.js";
+import { TcpConnection, type TcpHandlers, type TcpHostServices } from "./connection.js";
+import { TcpState } from "./state.js";
 import { seqAdd, seqGt } from "../../packet/seq.js";
 import { ACK, FIN, FRAME_VERDICT_TEXT, FrameVerdict, ParsedTcp, RST, SYN, TcpFrameFields, allocTcpFrame, parseTcpFrame, sealTcpFrame } from "../../packet/tcp-wire.js";
 
