@@ -96,6 +96,8 @@ export interface CpConfig {
   limits: CpLimits;
   tcp?: Partial<CpTcpOptions>;
   pool?: Partial<CpPoolOptions>;
+  /** classify verifies the TCP checksum of every segment (default DEFAULT_CHECK_TCP_CHECKSUM). */
+  checkTcpChecksum?: boolean;
 }
 
 
@@ -234,7 +236,18 @@ export function resolvePoolOptions(given: Partial<CpPoolOptions> = {}): CpPoolOp
   return p;
 }
 
+/**
+ * Whether classify verifies TCP checksums when a configuration does not say: no. The switch rewrites
+ * checksums incrementally (RFC 1624), which carries a wrong checksum through as wrong, so the endpoints
+ * still detect a damaged segment; checking on the microengines costs a pass over every payload byte
+ * (scenario and device config field `switch.check_tcp_checksum`). The one place this default is set.
+ */
+export const DEFAULT_CHECK_TCP_CHECKSUM = false;
+
 /** The data plane's Config for this control-plane configuration (what the CP writes before traffic). */
 export function switchConfigOf(cfg: CpConfig): SwitchConfig {
-  return { vip: cfg.vip, localIp: cfg.localIp, servicePorts: cfg.servicePorts, portMacs: cfg.portMacs, checkTcpChecksum: true };
+  return {
+    vip: cfg.vip, localIp: cfg.localIp, servicePorts: cfg.servicePorts, portMacs: cfg.portMacs,
+    checkTcpChecksum: cfg.checkTcpChecksum ?? DEFAULT_CHECK_TCP_CHECKSUM,
+  };
 }

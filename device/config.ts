@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { NpswitchError } from "../lib/errors.js";
 import { parseYamlConfig } from "../lib/yaml-config.js";
-import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../sim/scenario/config-fields.js";
+import { checkTcpChecksumField, cpLimitFields, cpLimitValues, ipv4, positiveInt } from "../sim/scenario/config-fields.js";
 import { DEFAULT_MANAGEMENT_LISTEN } from "./protocol.js";
 
 /** The device's CP limits: a real LAN, real clients (idle keep-alive connections live 2 minutes). */
@@ -46,6 +46,8 @@ export const DeviceConfigSchema = z.strictObject({
     /** Microengines per pipeline stage, overriding the firmware manifest's assignment. */
     mes: z.record(z.string(), positiveInt).optional(),
     stage_queue: positiveInt.default(512),
+    /** classify verifies the TCP checksum of every segment (docs/ARCHITECTURE.md for the default). */
+    check_tcp_checksum: checkTcpChecksumField,
   }),
   ports: z.array(z.strictObject({
     name: z.string().min(1),

@@ -51,6 +51,7 @@ export function cpConfigOf(cfg: DeviceConfig): CpConfig {
     })),
     synCookieSecret: cfg.syn_cookie_secret ?? randomBytes(16),
     limits: cpLimitsOf(cfg.cp),
+    checkTcpChecksum: cfg.switch.check_tcp_checksum,
     pool: { failTimeoutPs: cfg.cp.fail_timeout_ms * PS_PER_MS },
     // LOCAL_IP is the device's own: the whole unprivileged range, from a random first port so that a
     // restart does not meet its previous connections still in TIME_WAIT on the servers.

@@ -3,6 +3,7 @@
 // core for the cycles it charges; frames it sends leave when that work ends). The simulated world
 // and the emulated device (device) both build their switch here, so both run the same thing.
 import { ControlPlane, type CpConfig } from "../../controlplane/cp.js";
+import { switchConfigOf } from "../../controlplane/config.js";
 import type { CpEnv } from "../../controlplane/env.js";
 import { cpCycles } from "../../controlplane/costs.js";
 import type { Policy } from "../../controlplane/policies/policy.js";
@@ -55,7 +56,7 @@ export function chipImages(firmware: FirmwareImage, meCount: number, mes?: Switc
 export async function createSwitch(o: SwitchOptions): Promise<Switch> {
   const chip = await NpChip.create({
     timing: o.timing, images: o.compiled ?? chipImages(o.firmware, o.timing.meCount, o.mes), pipeline: o.firmware.manifest.pipeline, scheduler: o.sched,
-    config: { vip: o.cp.vip, localIp: o.cp.localIp, servicePorts: o.cp.servicePorts, portMacs: o.cp.portMacs },
+    config: switchConfigOf(o.cp),
     transmit: o.transmit, stageQueue: o.stageQueue, cpBatching: o.cpBatching, cpWakeupCycles: cpCycles("wakeup"), keepLatency: o.keepLatency,
   });
   const env: CpEnv = {

@@ -2,11 +2,14 @@
 // once: value types with the messages users see, and the control plane's limits block with its
 // conversion to the CP's CpLimits (only the defaults differ: a simulated LAN against a real one).
 import { z } from "zod";
-import type { CpLimits } from "../../controlplane/config.js";
+import { DEFAULT_CHECK_TCP_CHECKSUM, type CpLimits } from "../../controlplane/config.js";
 import { PS_PER_MS } from "../../lib/time.js";
 
 export const positiveInt = z.number().int().positive();
 export const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, "an IPv4 address like 10.0.0.1");
+
+/** `switch.check_tcp_checksum`: classify verifies TCP checksums (the default is the CP's, in one place). */
+export const checkTcpChecksumField = z.boolean().default(DEFAULT_CHECK_TCP_CHECKSUM);
 
 /** The defaults that differ between a scenario's `cp` block and a device's. */
 export interface CpLimitDefaults {

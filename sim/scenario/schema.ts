@@ -2,7 +2,8 @@
 // cache, links. Written in YAML (sim/scenarios/*.yaml); every field validated with a precise error.
 import { z } from "zod";
 
-import { cpLimitFields, cpLimitValues, ipv4, positiveInt } from "./config-fields.js";
+import { DEFAULT_CHECK_TCP_CHECKSUM } from "../../controlplane/config.js";
+import { checkTcpChecksumField, cpLimitFields, cpLimitValues, ipv4, positiveInt } from "./config-fields.js";
 
 const nonNegative = z.number().nonnegative();
 /** A simulated switch's CP limits: short runs, a fast LAN. */
@@ -28,8 +29,9 @@ export const ScenarioSchema = z.strictObject({
     /** Microengines per pipeline stage, overriding the firmware manifest's assignment. */
     mes: z.record(z.string(), positiveInt).optional(),
     stage_queue: positiveInt.default(512),
+    check_tcp_checksum: checkTcpChecksumField,
     cp: z.strictObject(cpLimitFields(CP_LIMITS)).default(cpLimitValues(CP_LIMITS)),
-  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, cp: cpLimitValues(CP_LIMITS) }),
+  }).default({ vip: "10.0.0.100", local_ip: "10.1.0.100", service_port: 80, stage_queue: 512, check_tcp_checksum: DEFAULT_CHECK_TCP_CHECKSUM, cp: cpLimitValues(CP_LIMITS) }),
   policy: z.strictObject({
     name: z.string().default("round-robin"),
     params: z.record(z.string(), z.unknown()).default({}),

@@ -57,6 +57,15 @@ interface PortMember {
 const mac = (prefix: number, i: number) => `aa:bb:cc:00:${prefix.toString(16).padStart(2, "0")}:${(i + 1).toString(16).padStart(2, "0")}`;
 const macKey = (b: Uint8Array, at: number) => ((b[at + 2] << 24) | (b[at + 3] << 16) | (b[at + 4] << 8) | b[at + 5]) >>> 0;
 
+/** The CP's configuration from a scenario's `switch` block, for `servers` (port 0: clients, 1: servers). */
+export function cpConfigOf(sc: Scenario, seed: number, servers: CpConfig["servers"]): CpConfig {
+  return {
+    vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS,
+    servers, synCookieSecret: `npswitch-sim-${seed}`,
+    limits: cpLimitsOf(sc.switch.cp), checkTcpChecksum: sc.switch.check_tcp_checksum,
+  };
+}
+
 /** Build the world, run it to the end of its workload (or the scenario's time limit), report. */
 export async function runWorld(o: WorldOptions): Promise<WorldRun> {
   const started = performance.now();
@@ -137,11 +146,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
     firmware: o.firmware, timing, sched, transmit, policy,
     mes: sc.switch.mes ? { counts: sc.switch.mes, origin: `scenario ${sc.name}: field switch.mes` } : undefined,
     stageQueue: sc.switch.stage_queue, cpBatching: sc.switch.cp.batching,
-    cp: {
-      vip: sc.switch.vip, localIp: sc.switch.local_ip, servicePorts: [sc.switch.service_port], portMacs: PORT_MACS,
-      servers: serverConfigs, synCookieSecret: `npswitch-sim-${seed}`,
-      limits: cpLimitsOf(sc.switch.cp),
-    },
+    cp: cpConfigOf(sc, seed, serverConfigs),
   });
   chip = sw.chip;
   const { cp, env } = sw;

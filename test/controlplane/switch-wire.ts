@@ -34,6 +34,7 @@ export const BASE_CONFIG: CpConfig = {
   servers: SERVERS,
   synCookieSecret: "test secret of the switch",
   limits: { maxHeaderBytes: 4096, requestTimeoutPs: 5000 * MS, idleTimeoutPs: 60_000 * MS, lingerPs: 2000 * MS },
+  checkTcpChecksum: true,
 };
 
 interface PendingTimer {

@@ -17,6 +17,7 @@ import { parseDeviceConfig, type DeviceConfig } from "../../device/config.js";
 import { Device } from "../../device/device.js";
 import { ManagementApi } from "../../device/api.js";
 import { packet } from "../../packet/builder.js";
+import { decode } from "../../packet/decode.js";
 import { sha256Hex } from "../../toolchain/image/format.js";
 
 const work = mkdtempSync(join(tmpdir(), "npswitch-device-"));
@@ -54,14 +55,14 @@ let socats: Socket[] = [];
 const received: { port: number; frame: Uint8Array }[] = [];
 const logs: string[] = [];
 
-function config(stateDir: string, extra = ""): DeviceConfig {
+function config(stateDir: string, extra = "", switchExtra = ""): DeviceConfig {
   const cfg = parseDeviceConfig(`
 name: test-device
 image: ${images.good}
 state_dir: ${stateDir}
 trusted_keys: [${devKeyPath()}.pub]
 management: { listen: "127.0.0.1:0", flash_session_timeout_s: 0.5, probation_packets: 1000, probation_s: 60 }
-switch: { vip: 10.90.1.100, local_ip: 10.90.2.100 }
+switch: { vip: 10.90.1.100, local_ip: 10.90.2.100${switchExtra} }
 ports:
   - { name: client, mac: "${PORT_MACS[0]}", listen: "127.0.0.1:0", peer: "127.0.0.1:${(socats[0].address()).port}" }
   - { name: servers, mac: "${PORT_MACS[1]}", listen: "127.0.0.1:0", peer: "127.0.0.1:${(socats[1].address()).port}" }
@@ -72,8 +73,8 @@ ${extra}`, "test-device.yaml");
   return cfg;
 }
 
-async function startDevice(stateDir: string): Promise<void> {
-  device = await Device.start(config(stateDir), { token: TOKEN, log: (l) => logs.push(l) });
+async function startDevice(stateDir: string, switchExtra = ""): Promise<void> {
+  device = await Device.start(config(stateDir, "", switchExtra), { token: TOKEN, log: (l) => logs.push(l) });
   api = new ManagementApi(device, TOKEN);
   const a = await api.listen();
   url = `http://127.0.0.1:${a.port}`;
@@ -336,4 +337,23 @@ describe("pool, policy and metrics", () => {
     expect(text).toMatch(/^npswitch_server_up\{server="web1"\} 1$/m);
     expect(text).toMatch(/^npswitch_running_image_info\{slot="[AB]",sha256="[0-9a-f]{64}"\} 1$/m);
   });
+
+  it("switch.check_tcp_checksum: on, classify drops a request segment with a bad TCP checksum; off (the default), the CP refuses it", async () => {
+    for (const check of [true, undefined]) {
+      await stopDevice();
+      await startDevice(join(work, "state"), check === undefined ? "" : `, check_tcp_checksum: ${check}`);
+      const client = () => packet().eth({ src: CLIENT_MAC, dst: PORT_MACS[0] }).ipv4({ src: "10.90.1.10", dst: "10.90.1.100" });
+      const [synAck] = await exchange(0, client().tcp({ sport: 41000, dport: 80, seq: 5000, flags: "S", options: [{ kind: "mss", value: 1460 }] }).build());
+      const isn = decode(synAck.frame).tcp!.seq;
+      await exchange(0, client().tcp({ sport: 41000, dport: 80, seq: 5001, ack: isn + 1, flags: "A" }).build(), 100);
+      const request = client().tcp({ sport: 41000, dport: 80, seq: 5001, ack: isn + 1, flags: "PA" })
+        .payload(new TextEncoder().encode("GET /index.html HTTP/1.1\r\nHost: vip\r\n\r\n")).build();
+      request[14 + 20 + 17] ^= 0x01; // TCP checksum, bytes 16-17 of the TCP header
+      expect(await exchange(0, request, 300), String(check)).toEqual([]);
+      const c = device.counters();
+      expect(c.chip.drops.TCP_BAD_CHECKSUM ?? 0, String(check)).toBe(check ? 1 : 0);
+      expect(c.cp.cp.badSegments, String(check)).toBe(check ? 0 : 1);
+      expect(c.cp.cp.requests, String(check)).toBe(0);
+    }
+  }, 60_000);
 });
