@@ -1,5 +1,5 @@
 // What the control-plane program needs from the machine it runs on (the simulator's CP core, the device,
-// or a test): a clock, frame transmit, the data-plane tables (DESIGN contract 7), timers, cycle accounting,
+// or a test): a clock, frame transmit, the data-plane tables (docs/ARCHITECTURE.md, "The tables adapter"), timers, cycle accounting,
 // and access to the packet buffers the exception-ring messages refer to.
 import type { RingMessage } from "../abi/ring-message.js";
 import type { CpOp } from "./costs.js";

@@ -1,4 +1,4 @@
-// Registry of dispatching policies by name (DESIGN contract 6): the built-in catalogues, policies a
+// Registry of dispatching policies by name (docs/ARCHITECTURE.md, "Policies are hook sets"): the built-in catalogues, policies a
 // user registers, and a user's own module loaded by path. Parameters are validated against each
 // policy's declared params, with errors that name the field.
 import { PolicyConfigError, type Policy, type PolicyEntry, type PolicyParam } from "./policy.js";

@@ -1,4 +1,4 @@
-// Dispatching policies are hook sets (DESIGN contract 6): the CP calls init once, parse and select per
+// Dispatching policies are hook sets (docs/ARCHITECTURE.md, "Policies are hook sets"): the CP calls init once, parse and select per
 // request, post with the outcome, shutdown at the end. Adding a policy adds a file here, exporting the
 // policy and its PolicyEntry, and an import line in a catalogue (catalog-*.ts); nothing else changes.
 import type { HttpRequest } from "../http/request.js";

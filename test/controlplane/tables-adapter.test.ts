@@ -1,4 +1,4 @@
-// The TablesAdapter contract (DESIGN contract 7), run against both implementations: SharedMemoryTables over
+// The TablesAdapter contract (docs/ARCHITECTURE.md, "The tables adapter"), run against both implementations: SharedMemoryTables over
 // NP memory bytes and InMemoryTables. Same calls, same answers, except where capacity differs by design.
 import { describe, expect, it } from "vitest";
 import { CAPACITIES, MEMORY_PAGES, PAGE_SIZE } from "../../abi/layout.js";

@@ -1,4 +1,4 @@
-// Rule `budget`: the image's instructions fit the target's control store (target profile, DESIGN.md contract 1).
+// Rule `budget`: the image's instructions fit the target's control store (docs/ARCHITECTURE.md, "Target profiles").
 import { countInstructions, largestFunctions } from "../wasm/reader.js";
 import type { ModuleRule } from "./rule.js";
 

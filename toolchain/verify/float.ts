@@ -1,4 +1,4 @@
-// Rule `float`: no f32/f64 anywhere in an image, since the microengines have no floating point (DESIGN.md contract 2).
+// Rule `float`: no f32/f64 anywhere in an image, since the microengines have no floating point (docs/ARCHITECTURE.md, "The image ABI").
 import { isFloatType, type FunctionInfo } from "../wasm/reader.js";
 import { formatSignature, type ModuleRule } from "./rule.js";
 

@@ -1,4 +1,4 @@
-// The image verifier: checks a data-plane image's exact Wasm bytes against the image ABI (DESIGN.md contract 2).
+// The image verifier: checks a data-plane image's exact Wasm bytes against the image ABI (docs/ARCHITECTURE.md, "The image ABI").
 import { WasmFormatError } from "../wasm/binary.js";
 import { readModule, type ModuleInfo } from "../wasm/reader.js";
 import { budgetRule } from "./budget.js";

@@ -1,4 +1,4 @@
-// Rule `recursion`: the direct call graph is acyclic, so stack depth is bounded (DESIGN.md contract 2).
+// Rule `recursion`: the direct call graph is acyclic, so stack depth is bounded (docs/ARCHITECTURE.md, "The image ABI").
 // Cycles are found as strongly connected components (Tarjan); each is reported as one concrete cycle.
 import type { FunctionInfo, ModuleInfo } from "../wasm/reader.js";
 import type { ModuleRule } from "./rule.js";

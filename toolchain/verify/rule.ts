@@ -1,4 +1,4 @@
-// What an image-verifier rule is (the image ABI, DESIGN.md contract 2) and the helpers rules share.
+// What an image-verifier rule is (the image ABI, docs/ARCHITECTURE.md, "The image ABI") and the helpers rules share.
 import type { FunctionInfo, ModuleInfo, ValType } from "../wasm/reader.js";
 
 export interface VerifyContext {
