@@ -2,7 +2,4 @@
 export { createNpMemory, npImports, type NpEnv } from "./imports.js";
 export { Rings, DEFAULT_RING_CAPACITY } from "./rings.js";
 export { Dataplane, verdictName, type DataplaneOptions, type ImageBytes, type ProcessResult, type Verdict } from "./dataplane.js";
-export { type SwitchConfig } from "../../abi/switch-config.js";
-export { decodeMessage, reasonName, type RingMessage } from "../../abi/ring-message.js";
 export { loadDataplane, compiledImages } from "./load.js";
-export { Random, seedFromEnv } from "../../lib/random.js";

@@ -1,7 +1,8 @@
 // A switch on a test bench: the real data-plane images (classify -> splice) and the ControlPlane on one NP
 // memory, a virtual clock with timers, and a wire. Scripted clients and servers put frames on a port with
 // deliver(); whatever leaves the switch (spliced by the data plane or sent by the CP) is taken per port.
-import { loadDataplane, decodeMessage, Rings, type Dataplane, type ProcessResult, type RingMessage } from "../../sim/np/index.js";
+import { loadDataplane, Rings, type Dataplane, type ProcessResult } from "../../sim/np/index.js";
+import { decodeMessage, type RingMessage } from "../../abi/ring-message.js";
 import { decodeStruct } from "../../abi/codec.js";
 import { PACKET_DESC } from "../../abi/layout.js";
 import { packet, type TcpOption } from "../../packet/builder.js";

@@ -2,7 +2,8 @@
 // statistics, descriptors that reach splice without a live entry, and a seeded property test of the
 // whole rewrite (random deltas, options at random offsets, payloads) against frames built from scratch.
 import { describe, expect, it } from "vitest";
-import { Dataplane, loadDataplane, compiledImages, createNpMemory, npImports, Rings, Random, seedFromEnv } from "../../sim/np/index.js";
+import { Dataplane, loadDataplane, compiledImages, createNpMemory, npImports, Rings } from "../../sim/np/index.js";
+import { Random, seedFromEnv } from "../../lib/random.js";
 import { CAPACITIES, NO_FLOW, PACKET_DESC, REASON, REGIONS } from "../../abi/layout.js";
 import { encodeStruct, decodeStruct } from "../../abi/codec.js";
 import { installSplice, readFlow, removeFlow } from "../../abi/flow-table.js";
