@@ -1,8 +1,11 @@
 // The device's management API protocol (device/README.md): routes, request bodies and answers, declared once.
-// The device (api.ts, device.ts, upload.ts) builds these answers and the client (client/) reads them; this
-// file imports nothing, so the client never loads the device's engine. Transport: HTTP/1.1 on loopback,
+// The device (api.ts, device.ts, upload.ts) builds these answers and the client (client/) reads them.
+// Transport: HTTP/1.1 on loopback,
 // `Authorization: Bearer <token>` on every request, JSON bodies (raw bytes for flash chunks). In the JSON,
-// a number that is NaN or infinite is sent as null (typed `JsonNumber`).
+// a number that is NaN or infinite is sent as null (typed `JsonNumber`). Its only imports are types
+// (erased at run time), so the client never loads the device's engine or the control plane.
+import type { ServerView } from "../controlplane/policies/policy.js";
+import type { PoolMemberStatus } from "../controlplane/pool/pool.js";
 
 /** Where the management API listens unless the config says otherwise (`management.listen`). */
 export const DEFAULT_MANAGEMENT_LISTEN = "127.0.0.1:9180";
@@ -167,69 +170,17 @@ export interface RollbackResult {
   kept_connections: boolean;
 }
 
+/** `T` as JSON.stringify sends it, where the fields `K` may be NaN (sent as null). */
+export type WithJsonNumbers<T, K extends keyof T> = { -readonly [P in keyof T as P extends K ? never : P]: T[P] } & { [P in K]: JsonNumber };
+
 /**
- * A server as the control plane sees it (POST/PATCH /v1/pool/servers..., drain; `view` in GET /v1/pool).
- * The control plane's own names (camelCase), times in ps.
+ * A server as the control plane sees it (POST/PATCH /v1/pool/servers..., drain; `view` in GET /v1/pool):
+ * the CP's ServerView (controlplane/policies/policy.ts, which documents each field), camelCase, times in ps.
  */
-export interface ServerViewJson {
-  /** Position in the pool (stable, never reused). */
-  index: number;
-  name: string;
-  ip: string;
-  tcpPort: number;
-  /** Effective weight now: configured weight, 0 while drained, ramping during slow start. */
-  weight: number;
-  /** The weight from configuration or the last PATCH. */
-  configuredWeight: number;
-  /** False while the pool considers the server unusable (down or removed). */
-  up: boolean;
-  /** Spliced connections open to it now. */
-  activeConnections: number;
-  /** Connections ever spliced to it. */
-  totalConnections: number;
-  /** Load from its last alive signal, 0 (idle) to 1 (saturated); null before the first. */
-  load: JsonNumber;
-  /** Requests per second it registered with; 1 when it gave none. */
-  capacity: number;
-  /** Smoothed response time the CP measured (its SYN to the server's SYN-ACK), ps; null before the first. */
-  responseTimePs: JsonNumber;
-  /** Priority pool: higher is preferred. */
-  priority: number;
-  /** Connection thresholds (active connections); 0 = no limit. */
-  upperThreshold: number;
-  lowerThreshold: number;
-  /** Free-form labels. */
-  tags: Record<string, string>;
-}
+export type ServerViewJson = WithJsonNumbers<ServerView, "load" | "responseTimePs">;
 
-/** Why the pool holds a server down. */
-export type DownReason = "missed_alive" | "connect_failed" | "manual" | "removed";
-
-/** A server's place in its life cycle. */
-export type MemberState = "up" | "slow_start" | "draining" | "down" | "removing" | "removed";
-
-/** One entry of GET /v1/pool: a server with its health state (removed servers included). Times in ps. */
-export interface PoolMemberJson {
-  index: number;
-  name: string;
-  /** "ip:tcpPort". */
-  address: string;
-  state: MemberState;
-  /** Sends alive signals; unmonitored servers are assumed alive. */
-  monitored: boolean;
-  /** Present while the server is down. */
-  downReason?: DownReason;
-  /** Times it was marked down. */
-  downCount: number;
-  aliveSignals: number;
-  /** Interval its alive signals are expected at (ps). */
-  aliveIntervalPs: number;
-  /** Time of its last alive signal (ps); null before the first. */
-  lastAlivePs: JsonNumber;
-  /** Response time the server itself reported (ps); null when never. */
-  reportedResponseTimePs: JsonNumber;
-  view: ServerViewJson;
-}
+/** One entry of GET /v1/pool: the pool's PoolMemberStatus (controlplane/pool/pool.ts), removed servers included. Times in ps. */
+export type PoolMemberJson = WithJsonNumbers<Omit<PoolMemberStatus, "view">, "lastAlivePs" | "reportedResponseTimePs"> & { view: ServerViewJson };
 
 /** DELETE /v1/pool/servers/<name>: `removed` is false while connections still use it (it goes when the last one ends). */
 export interface ServerRemoved {
