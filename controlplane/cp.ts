@@ -27,7 +27,7 @@ import { SegmentOut } from "./connection/segment-out.js";
 import { RequestReplay } from "./connection/replay.js";
 import { ServerDownPath } from "./connection/server-down.js";
 import { SpliceTeardown } from "./connection/teardown.js";
-import type { CpCore } from "./connection/core.js";
+import type { CpContext } from "./connection/context.js";
 
 export type { CpConfig } from "./config.js";
 export type { CpStats } from "./stats.js";
@@ -67,7 +67,7 @@ export class ControlPlane {
       down: (view) => this.serverDown.onServerDown(view.index),
     });
     this.servers = this.pool.views;
-    const core: CpCore = { cfg: this.cfg, env, counters: this.counters, pool: this.pool, servers: this.servers, conns: this.conns, out: this.out };
+    const core: CpContext = { cfg: this.cfg, env, counters: this.counters, pool: this.pool, servers: this.servers, conns: this.conns, out: this.out };
     this.replay = new RequestReplay(core);
     this.teardown = new SpliceTeardown(core, { forget: (conn) => this.forget(conn), currentPolicy: () => this.policy });
     this.serverDown = new ServerDownPath(core, {

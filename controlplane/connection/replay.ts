@@ -4,14 +4,14 @@ import { buildSegment, dataOptions, type ParsedSegment } from "../tcp/segment.js
 import { DEFAULT_MSS } from "../tcp/syn-cookie.js";
 import { ReceiveBuffer } from "../tcp/receive-buffer.js";
 import { seqAdd } from "../../packet/seq.js";
-import type { CpCore } from "./core.js";
+import type { CpContext } from "./context.js";
 import type { Connection, ServerLeg } from "./record.js";
 
 /** Bytes of the timestamp option on a data segment (NOP NOP TS): taken off the MSS (RFC 6691). */
 const TS_OPTION_BYTES = 12;
 
 export class RequestReplay {
-  constructor(private readonly core: CpCore) {}
+  constructor(private readonly core: CpContext) {}
 
   /**
    * Send the client's bytes to the server: the first segment acknowledges the SYN-ACK. A client FIN

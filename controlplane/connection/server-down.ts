@@ -4,7 +4,7 @@
 import { seqAdd } from "../../packet/seq.js";
 import { PS_PER_MS } from "../../lib/time.js";
 import { has, type ParsedSegment } from "../tcp/segment.js";
-import type { CpCore } from "./core.js";
+import type { CpContext } from "./context.js";
 import { IDEMPOTENT, type Connection } from "./record.js";
 
 /** What this path asks of the rest of the control plane (controlplane/cp.ts). */
@@ -17,7 +17,7 @@ export interface ServerDownOps {
 }
 
 export class ServerDownPath {
-  constructor(private readonly core: CpCore, private readonly ops: ServerDownOps) {}
+  constructor(private readonly core: CpContext, private readonly ops: ServerDownOps) {}
 
   /**
    * Every connection with a leg to the server: one still connecting fails over at once (no waiting for

@@ -3,7 +3,7 @@
 import type { RingMessage } from "../../abi/ring-message.js";
 import type { CpTimer } from "../env.js";
 import type { ConnectionResult, Policy } from "../policies/policy.js";
-import type { CpCore } from "./core.js";
+import type { CpContext } from "./context.js";
 import type { Connection } from "./record.js";
 import { noteAnswer } from "./replay.js";
 
@@ -17,7 +17,7 @@ export interface TeardownOps {
 export class SpliceTeardown {
   private idleTimer?: CpTimer;
 
-  constructor(private readonly core: CpCore, private readonly ops: TeardownOps) {}
+  constructor(private readonly core: CpContext, private readonly ops: TeardownOps) {}
 
   /** A FIN or RST report from the data plane on a spliced flow: after both FINs or an RST the entries linger, then go. */
   onReport(msg: RingMessage): void {

@@ -1,20 +1,25 @@
 // The network processor as the simulator sees it: ports, the data-plane pipeline on microengines
 // (each stage a queue served by the MEs its image is loaded on), the shared memories, the rings to
-// the control processor, and the CP core. Packets run to completion in Wasm when a thread picks
-// them up; their timing comes from the instrumented trace; their effects (transmit, next stage,
-// CP message) happen when the thread finishes.
+// the control processor, and the CP core (cp-core.ts). Packets run to completion in Wasm when a
+// thread picks them up; their timing comes from the instrumented trace; their effects (transmit,
+// next stage, CP message) happen when the thread finishes, and they leave in arrival order
+// (release-ring.ts).
 import { CAPACITIES, NO_FLOW, PACKET_DESC, VERDICT, fieldOffsets } from "../../abi/layout.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import { createNpMemory, npImports } from "../np/imports.js";
 import { Rings } from "../np/rings.js";
 import { countTrap, readCounters, BUFFERS_BASE, DESCRIPTORS_BASE } from "../np/dataplane.js";
 import { writeSwitchConfig, type SwitchConfig } from "../../abi/switch-config.js";
-import { decodeMessage, type RingMessage } from "../../abi/ring-message.js";
+import { decodeMessage } from "../../abi/ring-message.js";
 import { instrumentImage, TIMING_EXPORTS } from "../timing/instrument.js";
 import { programFromTrace, type ThreadProgram } from "../timing/trace.js";
 import type { ChipTiming } from "../timing/costs.js";
 import { MemorySystem } from "./memory-system.js";
 import { Microengine, type MeStats } from "./microengine.js";
+import { CpCore, type CpProgram } from "./cp-core.js";
+import { ReleaseRing } from "./release-ring.js";
+
+export type { CpProgram } from "./cp-core.js";
 
 const NO_MESSAGES: Uint8Array[] = [];
 
@@ -36,12 +41,6 @@ export interface ChipImage {
 /** An image instrumented and compiled for the chip (NpChip.compile). */
 export interface CompiledImage extends ChipImage {
   module: WebAssembly.Module;
-}
-
-/** What the chip asks of the control processor it hosts. */
-export interface CpCore {
-  /** Messages from the data plane, in ring order, at the time the CP core starts on them. */
-  onMessages(msgs: RingMessage[]): void;
 }
 
 export interface ChipOptions {
@@ -125,34 +124,15 @@ export class NpChip {
   private readonly stages: Stage[] = [];
   private readonly freeBuffers: number[] = [];
   private readonly rxTime = new Float64Array(MAX_BUFFERS);
-  /**
-   * Packets leave in the order they arrived, as the IXP's ordered threads and reorder buffers make
-   * them: threads on several MEs finish out of order (different cycles and memory waits), and TCP
-   * would see reordered segments. Each packet gets a sequence number at receive; when it is done
-   * (forwarded, dropped, trapped or handed to the CP) it waits in this ring until every earlier
-   * packet is done too. At most MAX_BUFFERS packets are in flight (each holds a buffer).
-   */
+  /** The release-ring sequence number of the packet in each buffer (packets leave in arrival order). */
   private readonly seqOf = new Uint32Array(MAX_BUFFERS);
   /** What a thread's run of the packet in each buffer left for its completion (set by fetch). */
   private readonly jobStage: (Stage | null)[] = new Array(MAX_BUFFERS).fill(null);
   private readonly jobVerdict = new Int32Array(MAX_BUFFERS);
   private readonly jobTrapped = new Uint8Array(MAX_BUFFERS);
   private readonly jobMessages: Uint8Array[][] = new Array(MAX_BUFFERS).fill(NO_MESSAGES);
-  private nextSeq = 0;
-  private releaseSeq = 0;
-  private readonly retired = new Uint8Array(MAX_BUFFERS);
-  private readonly outFrame: (Uint8Array | null)[] = new Array(MAX_BUFFERS).fill(null);
-  private readonly outPort = new Int32Array(MAX_BUFFERS);
-  private readonly outRxTime = new Float64Array(MAX_BUFFERS);
-  private readonly cpQueue: (() => void)[] = [];
-  /** Ring messages the CP has not taken yet. */
-  private readonly cpInbox: RingMessage[] = [];
-  private cpBatchQueued = false;
-  private cpRunning = false;
-  private cpActive = false;
-  private cpCycles = 0;
-  private cpOutbox: { port: number; frame: Uint8Array }[] = [];
-  private cp: CpCore | null = null;
+  private readonly releaseRing: ReleaseRing;
+  private readonly cpCore: CpCore;
   private imports: WebAssembly.Imports | null = null;
   private readonly stats: ChipStats;
   private readonly chipDrops: Record<string, number> = {};
@@ -165,6 +145,8 @@ export class NpChip {
     this.memorySystem = new MemorySystem(opts.timing);
     for (let i = MAX_BUFFERS - 1; i >= 0; i--) this.freeBuffers.push(i);
     this.stats = { rxPackets: 0, txPackets: 0, txBytes: 0, toCp: 0, traps: 0, drops: {}, me: [], latencyPs: [], cycles: [], cpBusyPs: 0, cpMessages: 0, cpBatches: 0, cpMaxBatch: 0 };
+    this.releaseRing = new ReleaseRing(opts, this.stats);
+    this.cpCore = new CpCore(opts, this.stats);
   }
 
   /**
@@ -225,8 +207,8 @@ export class NpChip {
   }
 
   /** Attach the control processor program that receives TO_CP messages. */
-  attachCp(cp: CpCore): void {
-    this.cp = cp;
+  attachCp(cp: CpProgram): void {
+    this.cpCore.attach(cp);
   }
 
   /** np.timestamp(): ME cycles / 16 since the start, wrapping. */
@@ -256,8 +238,7 @@ export class NpChip {
     v.setUint8(desc + D_IN_PORT, port);
     v.setUint32(desc + D_FLOW, NO_FLOW, true);
     this.rxTime[index] = this.opts.scheduler.now;
-    this.seqOf[index] = this.nextSeq;
-    this.nextSeq = (this.nextSeq + 1) >>> 0;
+    this.seqOf[index] = this.releaseRing.admit();
     this.enqueue(first, index);
   }
 
@@ -315,7 +296,7 @@ export class NpChip {
       this.stats.traps++;
       countTrap(v);
       this.freeBuffers.push(index);
-      return this.retire(seq, -1, null);
+      return this.releaseRing.retire(seq, -1, null);
     }
     for (const m of messages) this.deliverToCp(m);
     if (verdict === V_NEXT) {
@@ -323,7 +304,7 @@ export class NpChip {
       if (next) return this.enqueue(next, index);
       this.drop("PIPELINE_END");
       this.freeBuffers.push(index);
-      return this.retire(seq, -1, null);
+      return this.releaseRing.retire(seq, -1, null);
     }
     if (verdict === V_FORWARD) {
       const buf = v.getUint32(desc + D_BUF, true);
@@ -331,37 +312,13 @@ export class NpChip {
       const port = v.getUint8(desc + D_OUT_PORT);
       const frame = this.bytes.slice(buf, buf + len);
       this.freeBuffers.push(index);
-      return this.retire(seq, port, frame, this.rxTime[index]);
+      return this.releaseRing.retire(seq, port, frame, this.rxTime[index]);
     }
     if (verdict !== V_TO_CP) {
       if (verdict !== V_DROP) this.drop(`BAD_VERDICT_${verdict}`);
       this.freeBuffers.push(index);
     } // TO_CP: the CP owns the buffer until it frees it
-    this.retire(seq, -1, null);
-  }
-
-  /** Packet `seq` is done; send it (when `frame`) and every later done packet, once all earlier ones are. */
-  private retire(seq: number, port: number, frame: Uint8Array | null, rxTime = 0): void {
-    const slot = seq % MAX_BUFFERS;
-    this.retired[slot] = 1;
-    this.outPort[slot] = port;
-    this.outFrame[slot] = frame;
-    this.outRxTime[slot] = rxTime;
-    if (seq !== this.releaseSeq) return;
-    for (;;) {
-      const k = this.releaseSeq % MAX_BUFFERS;
-      if (!this.retired[k]) break;
-      const f = this.outFrame[k];
-      if (f) {
-        this.stats.txPackets++;
-        this.stats.txBytes += f.length;
-        if (this.opts.keepLatency !== false) this.stats.latencyPs.push(this.opts.scheduler.now - this.outRxTime[k]);
-        this.opts.transmit(this.outPort[k], f);
-      }
-      this.retired[k] = 0;
-      this.outFrame[k] = null;
-      this.releaseSeq = (this.releaseSeq + 1) >>> 0;
-    }
+    this.releaseRing.retire(seq, -1, null);
   }
 
   /**
@@ -369,69 +326,26 @@ export class NpChip {
    * occupy the core; the frames it sends (cpSend) leave when it ends.
    */
   runOnCp(work: () => void): void {
-    this.cpQueue.push(work);
-    if (!this.cpRunning) this.cpNext();
+    this.cpCore.run(work);
   }
 
   /** Charge CP cycles to the work now running on the CP core. */
   chargeCp(cycles: number): void {
-    if (!this.cpActive) throw new Error("chargeCp outside CP work");
-    this.cpCycles += cycles;
+    this.cpCore.charge(cycles);
   }
 
   /** A frame the CP sends: it leaves when the current CP work ends. */
   cpSend(port: number, frame: Uint8Array): void {
-    if (this.cpActive) this.cpOutbox.push({ port, frame });
-    else this.opts.transmit(port, frame);
-  }
-
-  private cpNext(): void {
-    const work = this.cpQueue.shift();
-    if (!work) return;
-    this.cpRunning = true;
-    this.cpActive = true;
-    this.cpCycles = 0;
-    const outbox: { port: number; frame: Uint8Array }[] = (this.cpOutbox = []);
-    try {
-      work();
-    } finally {
-      this.cpActive = false;
-    }
-    const busy = this.cpCycles * this.opts.timing.cpPsPerCycle;
-    this.stats.cpBusyPs += busy;
-    this.opts.scheduler.after(busy, () => {
-      for (const f of outbox) this.opts.transmit(f.port, f.frame);
-      this.cpRunning = false;
-      this.cpNext();
-    });
+    this.cpCore.send(port, frame);
   }
 
   private deliverToCp(bytes: Uint8Array): void {
     this.stats.toCp++;
     const msg = decodeMessage(RING_TO_CP, bytes);
-    if (!this.cp) {
+    if (!this.cpCore.deliver(msg)) {
       this.drop("NO_CP");
       if (msg.type !== "FIN" && msg.type !== "RST") this.freeDesc(msg.desc);
-      return;
     }
-    this.cpInbox.push(msg);
-    if (!this.cpBatchQueued) this.queueCpBatch();
-  }
-
-  /** One CP wake-up takes the waiting messages (all of them when batching, else one). */
-  private queueCpBatch(): void {
-    this.cpBatchQueued = true;
-    this.runOnCp(() => {
-      this.cpBatchQueued = false;
-      const n = this.opts.cpBatching === false ? 1 : this.cpInbox.length;
-      const batch = this.cpInbox.splice(0, n);
-      this.chargeCp(this.opts.cpWakeupCycles ?? 0);
-      this.stats.cpBatches++;
-      this.stats.cpMessages += batch.length;
-      if (batch.length > this.stats.cpMaxBatch) this.stats.cpMaxBatch = batch.length;
-      this.cp!.onMessages(batch);
-      if (this.cpInbox.length && !this.cpBatchQueued) this.queueCpBatch();
-    });
   }
 
   /** The CP is done with the buffer of a TO_CP packet. */

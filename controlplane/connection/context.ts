@@ -7,7 +7,7 @@ import type { ServerPool, ServerState } from "../pool/pool.js";
 import type { ConnectionTable } from "./record.js";
 import type { SegmentOut } from "./segment-out.js";
 
-export interface CpCore {
+export interface CpContext {
   readonly cfg: ResolvedConfig;
   readonly env: CpEnv;
   readonly counters: CpStats;
