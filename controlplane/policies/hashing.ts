@@ -14,13 +14,32 @@ export function hashName(s: string, seed: number): number {
   return mix32(h);
 }
 
-/** Servers a table is built over: the configured pool with a configured weight (down or quiesced ones keep their slots). */
-export function tableMembers(ctx: PolicyContext): ServerView[] {
-  return ctx.servers.filter((s) => s.configuredWeight > 0);
+/** A server as a table holds it: `configuredWeight` is the weight it holds slots by. */
+export type TableMember = Pick<ServerView, "index" | "name" | "configuredWeight">;
+
+/**
+ * Servers a table is built over: the configured pool, down and quiesced ones included, so that their keys
+ * fall through to the next owner (openSet) without a rebuild and come back with them. The pool quiesces a
+ * server (drain, or the start of a removal) by setting its configured weight to 0 while it stays up: such a
+ * server keeps its slots at the last configured weight `seen` recorded for it. A server down with
+ * configured weight 0 (removed: a tombstone) or never seen with a weight holds none.
+ */
+export function tableMembers(ctx: PolicyContext, seen: Map<number, number>): TableMember[] {
+  const members: TableMember[] = [];
+  for (const s of ctx.servers) {
+    if (s.configuredWeight > 0) {
+      seen.set(s.index, s.configuredWeight);
+      members.push(s);
+      continue;
+    }
+    const kept = s.up ? seen.get(s.index) : undefined;
+    if (kept !== undefined) members.push({ index: s.index, name: s.name, configuredWeight: kept });
+  }
+  return members;
 }
 
 /** What the table was built from; a different string means rebuild. */
-export function poolSignature(members: readonly ServerView[]): string {
+export function poolSignature(members: readonly TableMember[]): string {
   return members.map((s) => `${s.index}:${s.name}:${s.configuredWeight}`).join(",");
 }
 

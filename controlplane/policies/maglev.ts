@@ -4,7 +4,7 @@
 // weight (Envoy's weighted population). Key: the client address or the URL's hash. The table covers the
 // configured pool; a server that is down, quiesced or failed for this request hands each of its slots to
 // the next slot's owner, so only its own keys move and they come back with it.
-import { hashName, mix32, openSet, poolSignature, tableMembers } from "./hashing.js";
+import { hashName, mix32, openSet, poolSignature, tableMembers, type TableMember } from "./hashing.js";
 import type { HttpRequest } from "../http/request.js";
 import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
 import { oneOfParam, paramError } from "./params.js";
@@ -23,7 +23,7 @@ export function isPrime(n: number): boolean {
 }
 
 /** The Maglev lookup table: slot -> server index (every slot filled when there is a member). O(M log M). */
-export function maglevTable(members: readonly Pick<ServerView, "index" | "name" | "configuredWeight">[], size: number): Int32Array {
+export function maglevTable(members: readonly TableMember[], size: number): Int32Array {
   const table = new Int32Array(size).fill(-1);
   const fillers = members.filter((s) => s.configuredWeight > 0).map((s) => ({
     index: s.index,
@@ -56,9 +56,10 @@ export function maglev(params: MaglevParams): Policy<HttpRequest> {
   const size = params.tableSize;
   let table: Int32Array = new Int32Array(0);
   let signature: string | null = null;
+  const seen = new Map<number, number>();
 
   const refresh = (ctx: PolicyContext) => {
-    const members = tableMembers(ctx);
+    const members = tableMembers(ctx, seen);
     const sig = poolSignature(members);
     if (sig === signature) return;
     table = maglevTable(members, size);

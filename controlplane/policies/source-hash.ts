@@ -2,8 +2,8 @@
 // buckets dealt to the configured servers in turn, `weight` consecutive buckets each, indexed by a
 // multiplicative hash of the client IP. A client keeps its server while the pool is stable; when its
 // server is down, quiesced or failed for this request, the key is rehashed with an offset (LVS's
-// sh-fallback) so only that server's clients move, spread over the rest.
-import { openSet, poolSignature, tableMembers } from "./hashing.js";
+// sh-fallback, with a full mix per offset) so only that server's clients move, spread over the rest.
+import { mix32, openSet, poolSignature, tableMembers, type TableMember } from "./hashing.js";
 import type { HttpRequest } from "../http/request.js";
 import type { Policy, PolicyContext, PolicyEntry, ServerView } from "./policy.js";
 
@@ -13,7 +13,7 @@ export interface SourceHashParams {
 }
 
 /** LVS's bucket fill: servers in turn, each holding `weight` consecutive buckets. */
-export function sourceHashTable(members: readonly ServerView[], size: number): Int32Array {
+export function sourceHashTable(members: readonly TableMember[], size: number): Int32Array {
   const table = new Int32Array(size).fill(-1);
   if (members.length === 0) return table;
   let m = 0;
@@ -33,10 +33,15 @@ export function sourceHash(params: SourceHashParams): Policy<HttpRequest> {
   const shift = 32 - params.tableBits;
   let table: Int32Array = new Int32Array(0);
   let signature: string | null = null;
-  const bucket = (ip: number, offset: number) => Math.imul((ip + offset) >>> 0, 2654435761) >>> shift;
+  const seen = new Map<number, number>();
+  // Offset 0: LVS's multiplicative hash. A fallback offset rehashes the address with a full mix: (ip + offset)
+  // through the same multiplication only shifts the bucket by a near-constant stride (2654435761 >> shift), which
+  // with the table's periodic layout sends all of one server's clients to the same one or two others.
+  const bucket = (ip: number, offset: number) =>
+    (offset === 0 ? Math.imul(ip >>> 0, 2654435761) : mix32((ip ^ Math.imul(offset, 0x9e3779b9)) >>> 0)) >>> shift;
 
   const refresh = (ctx: PolicyContext) => {
-    const members = tableMembers(ctx);
+    const members = tableMembers(ctx, seen);
     const sig = poolSignature(members);
     if (sig === signature) return;
     table = sourceHashTable(members, size);
