@@ -11,7 +11,11 @@ import type { Policy, PolicyEntry, ServerView } from "./policy.js";
 import { oneOfParam } from "./params.js";
 
 export interface HprioParams {
-  /** What ranks the pools: the servers' priority (npswitch), or their weight (the LVS patch, where the spillover pool has the lower weight). */
+  /**
+   * What ranks the pools: the servers' priority (npswitch), or their configured weight (the LVS patch, where
+   * the spillover pool has the lower weight). Configured, not effective: a member in slow start stays in its
+   * pool, where its ramping weight is its share of the turns.
+   */
   rank: "priority" | "weight";
 }
 
@@ -19,7 +23,7 @@ export function hprio(params: HprioParams): Policy<unknown> {
   const overload = new OverloadTracker();
   // Within the pool: in turn, by weight (equal weights: plain round robin, as the LVS patch).
   const turn = new SmoothWeighted();
-  const rankOf = params.rank === "weight" ? (s: ServerView) => s.weight : (s: ServerView) => s.priority;
+  const rankOf = params.rank === "weight" ? (s: ServerView) => s.configuredWeight : (s: ServerView) => s.priority;
   return countingPolicy("hprio", (_info, candidates, conns) => {
     const open = candidates.filter((s) => usable(s) && !overload.overloaded(s, conns(s)));
     if (open.length === 0) return null;
