@@ -7,8 +7,10 @@
 //   2. the part after the last '.' is a server's name (JSESSIONID=8F3A...C1.s2, Tomcat jvmRoute);
 //   3. the value is in the learned table (value -> server, forgotten after `ttlSeconds` without use).
 // The session goes there when that server is a candidate, even while it is quiesced (weight 0: draining
-// lets existing sessions finish, as HAProxy's drain). Otherwise (no cookie, unknown value, server down or
-// failed) weighted least connections (counting its dispatches not spliced yet) picks, and when the request carried a value, the table learns
+// lets existing sessions finish, as HAProxy's drain) if it is offered; the CP offers no quiesced server
+// (controlplane/README.md, weight 0 quiesces), so there a drained server's sessions go on as below. Otherwise
+// (no cookie, unknown value, server down, drained or failed) weighted least connections (counting its
+// dispatches not spliced yet) picks, and when the request carried a value, the table learns
 // value -> the server the connection was spliced to.
 //
 // The switch never injects Set-Cookie: after the splice the response goes through the DPs without the CP,
