@@ -42,6 +42,12 @@ export interface SimResult {
   traps: number;
   servers: { name: string; requests: number; bytes: number; cache_hit_rate: number }[];
   cp: Record<string, unknown>;
+  /**
+   * Where the CP spliced each connection: per key, the connections spliced to each server (indexed as
+   * `servers`), by the client's IPv4 address and by the path (query dropped) of the connection's first
+   * request. With one request per connection, by_url places every request.
+   */
+  placement: { by_client: Record<string, number[]>; by_url: Record<string, number[]> };
   /** Per time bucket: switch transmit rate and completed requests. */
   timeline: { t_ms: number; gbps: number; requests: number }[];
   /** Latency CDF points: [latency µs, cumulative fraction]. */

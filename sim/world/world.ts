@@ -142,6 +142,24 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
   } catch (e) {
     throw new NpswitchError(`${(e as Error).message}`);
   }
+  // Placement: where the CP spliced each connection, recorded from the post hook (the server the CP connected
+  // to, whatever the policy is), keyed by client address and by the path of the connection's first request.
+  const byClient = new Map<string, number[]>();
+  const byUrl = new Map<string, number[]>();
+  const place = (table: Map<string, number[]>, key: string, server: number) => {
+    let row = table.get(key);
+    if (!row) table.set(key, (row = new Array<number>(sc.servers.count).fill(0)));
+    row[server] = (row[server] ?? 0) + 1;
+  };
+  const innerPost = policy.post;
+  policy.post = function (server, req, outcome) {
+    if (outcome.outcome === "spliced") {
+      const ip = req.clientIp ?? 0;
+      place(byClient, `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, server.index);
+      place(byUrl, req.url.split("?")[0], server.index);
+    }
+    innerPost?.call(this, server, req, outcome);
+  };
   const sw = await createSwitch({
     firmware: o.firmware, timing, sched, transmit, policy,
     mes: sc.switch.mes ? { counts: sc.switch.mes, origin: `scenario ${sc.name}: field switch.mes` } : undefined,
@@ -284,6 +302,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
       cache_hit_rate: round(s.counters.cacheHits / Math.max(1, s.counters.cacheHits + s.counters.cacheMisses), 4),
     })),
     cp: { ...cpStats, errors },
+    placement: { by_client: sortedRecord(byClient), by_url: sortedRecord(byUrl) },
     timeline: [...timeline.entries()].sort((a, b) => a[0] - b[0]).map(([k, b]) => ({
       t_ms: round(((k + 1) * bucketPs) / PS_PER_MS, 3), gbps: round((b.bytes * 8) / (bucketPs / PS_PER_S) / 1e9, 4), requests: b.requests,
     })),
@@ -292,4 +311,9 @@ export async function runWorld(o: WorldOptions): Promise<WorldRun> {
   const pcaps = new Map<string, Uint8Array>();
   if (captures) captures.forEach((w, port) => pcaps.set(`port${port}`, w.bytes()));
   return { result, pcaps };
+}
+
+/** A map as a plain object with its keys in order (stable JSON). */
+function sortedRecord(m: Map<string, number[]>): Record<string, number[]> {
+  return Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }

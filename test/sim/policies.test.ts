@@ -1,6 +1,7 @@
 // Every built-in dispatching policy end to end in the simulator: two thousand connections through
 // the real firmware and control plane, every response byte checked by the clients, none failed,
-// and the policy's choices visible in how the servers shared the work.
+// and the CP's placement record agreeing with what the servers served. What each policy must choose
+// is asserted per policy in policy-choices.test.ts.
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,6 +42,10 @@ describe("each policy end to end in the simulator", () => {
     expect(r.connections).toBe(CONNECTIONS);
     expect(r.traps).toBe(0);
     expect(r.servers.reduce((n, s) => n + s.requests, 0)).toBe(CONNECTIONS);
+    // One request per connection: the placement by URL accounts for every request, server by server.
+    const placed = r.servers.map((_, i) => Object.values(r.placement.by_url).reduce((n, row) => n + row[i], 0));
+    expect(placed).toEqual(r.servers.map((s) => s.requests));
+    expect(Object.values(r.placement.by_client).reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0)).toBe(CONNECTIONS);
     // After the splice the CP sees a connection only at teardown: the same few packets each.
     expect(r.cp_packets_per_connection).toBeLessThanOrEqual(8);
   });
