@@ -29,13 +29,13 @@ function capturedRun(seed: number, lossRate = 0): { pcap: PcapWriter; ok: number
 const dir = mkdtempSync(join(tmpdir(), "npswitch-pcap-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function tsharkAvailable(): boolean {
-  return spawnSync("tshark", ["--version"], { stdio: "ignore" }).status === 0;
-}
+/** The tshark command (NPSWITCH_TSHARK overrides it: a path that does not exist shows the skip). */
+const TSHARK = process.env.NPSWITCH_TSHARK || "tshark";
+const tsharkAvailable = spawnSync(TSHARK, ["--version"], { stdio: "ignore" }).status === 0;
 
 /** tshark's expert summary of a capture, with TCP and IP checksum validation on. */
 function expert(file: string): string {
-  return execFileSync("tshark", ["-r", file, "-q", "-z", "expert", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(TSHARK, ["-r", file, "-q", "-z", "expert", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
 const PROBLEMS = /malformed|bad checksum|checksum.*incorrect|previous segment.*not captured|acked unseen segment|ACKed segment that wasn't captured/i;
@@ -62,11 +62,12 @@ describe("pcap writer", () => {
     expect(a.pcap.frames).toBeGreaterThan(100);
   });
 
-  it("reads clean in tshark: no malformed frames, bad checksums or missing segments", () => {
-    if (!tsharkAvailable()) {
-      if (process.env.CI) throw new Error("tshark is required in CI (apt-get install -y tshark)");
+  it("reads clean in tshark: no malformed frames, bad checksums or missing segments", (ctx) => {
+    if (!tsharkAvailable) {
+      // Under CI the check must run: a missing tshark fails it. Elsewhere the test is reported skipped.
+      if (process.env.CI) throw new Error(`tshark is required in CI (apt-get install -y tshark): '${TSHARK} --version' failed`);
       console.warn("\n!!! SKIPPED: tshark is not installed; install it with `apt-get install -y tshark` to check captures !!!\n");
-      return;
+      ctx.skip("tshark is not installed");
     }
     const clean = join(dir, "clean.pcap");
     const { pcap, ok } = capturedRun(31);
@@ -76,7 +77,7 @@ describe("pcap writer", () => {
     expect(report).not.toMatch(PROBLEMS);
     expect(report).toMatch(/Connection establish request \(SYN\): server port 80/); // tshark saw the TCP/HTTP exchange
     expect(report).toMatch(/404 Not Found/);
-    const frames = execFileSync("tshark", ["-r", clean, "-T", "fields", "-e", "frame.number"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n");
+    const frames = execFileSync(TSHARK, ["-r", clean, "-T", "fields", "-e", "frame.number"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n");
     expect(frames.length).toBe(pcap.frames);
 
     // The same check flags what it must: a lossy run shows missing segments, a broken checksum is reported.

@@ -28,9 +28,9 @@ function smallScenario(requests: number) {
   return sc;
 }
 
-function tsharkAvailable(): boolean {
-  return spawnSync("tshark", ["-v"], { encoding: "utf8" }).status === 0;
-}
+/** The tshark command (NPSWITCH_TSHARK overrides it: a path that does not exist shows the skip). */
+const TSHARK = process.env.NPSWITCH_TSHARK || "tshark";
+const tsharkAvailable = spawnSync(TSHARK, ["-v"], { encoding: "utf8" }).status === 0;
 
 describe("npswitch sim", () => {
   it("runs the default scenario end to end: every request completes, none fails, no trap", () => {
@@ -68,21 +68,22 @@ describe("npswitch sim", () => {
     }
   });
 
-  it("writes pcaps that tshark reads with no malformed packets, bad checksums or sequence warnings", async () => {
-    if (!tsharkAvailable()) {
-      if (process.env.CI) throw new Error("tshark is not installed; CI must install it (.ci/run)");
-      console.warn("SKIPPED: tshark is not installed (apt-get install tshark); pcap check not run");
-      return;
+  it("writes pcaps that tshark reads with no malformed packets, bad checksums or sequence warnings", async (ctx) => {
+    if (!tsharkAvailable) {
+      // Under CI the check must run: a missing tshark fails it. Elsewhere the test is reported skipped.
+      if (process.env.CI) throw new Error(`tshark is not installed ('${TSHARK} -v' failed); CI must install it (.ci/run)`);
+      console.warn("\n!!! SKIPPED: tshark is not installed (apt-get install tshark); pcap check not run !!!\n");
+      ctx.skip("tshark is not installed");
     }
     const { pcaps } = await runWorld({ firmware, profile: loadProfile().profile, scenario: smallScenario(80), capture: true });
     for (const [port, bytes] of pcaps) {
       const file = join(work, `${port}.pcap`);
       writeFileSync(file, bytes);
-      const r = spawnSync("tshark", ["-r", file, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-q", "-z", "expert"], { encoding: "utf8" });
+      const r = spawnSync(TSHARK, ["-r", file, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-q", "-z", "expert"], { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout, port).not.toMatch(/^Errors|^Warnings|Malformed|Bad checksum|ACKed segment that wasn't captured|Previous segment/m);
       expect(r.stdout, port).toMatch(/Connection establish request \(SYN\)/);
-      const count = spawnSync("tshark", ["-r", file, "-Y", "http.response.code == 200"], { encoding: "utf8" });
+      const count = spawnSync(TSHARK, ["-r", file, "-Y", "http.response.code == 200"], { encoding: "utf8" });
       expect(count.stdout.trim().split("\n").length, port).toBe(80);
     }
   });
