@@ -97,6 +97,95 @@ async function exchange(port: number, frame: Uint8Array, ms = 2000): Promise<{ p
   return [...received];
 }
 
+/** Send a frame into device port `port` and collect what comes out until `done` says so (or `ms` pass). */
+async function exchangeUntil(port: number, frame: Uint8Array, done: (out: { port: number; frame: Uint8Array }[]) => boolean, ms = 3000): Promise<{ port: number; frame: Uint8Array }[]> {
+  received.length = 0;
+  const to = device.portAddresses()[port];
+  await new Promise<void>((r, j) => socats[port].send(frame, to.port, to.host, (e) => (e ? j(e) : r())));
+  const until = Date.now() + ms;
+  while (!done(received) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 30));
+  return [...received];
+}
+
+const VIP = "10.90.1.100", LOCAL_IP = "10.90.2.100", CLIENT_IP = "10.90.1.10";
+const SERVER_MACS: Record<string, string> = { "10.90.2.11": "02:90:02:00:00:0b", "10.90.2.12": "02:90:02:00:00:0c" };
+const REQUEST = new TextEncoder().encode("GET /index.html HTTP/1.1\r\nHost: vip\r\n\r\n");
+
+/** A client connection spliced to a fake server: both sides' sequence numbers and the server side's 4-tuple. */
+interface Spliced {
+  clientPort: number;
+  /** Client side: the client's next seq, and the switch's (the SYN cookie's) next seq. */
+  clientNext: number;
+  switchNext: number;
+  /** Server side: the switch's port on LOCAL_IP, the server's address and MAC, its next seq, the switch's next seq. */
+  localPort: number;
+  serverIp: string;
+  serverMac: string;
+  serverNext: number;
+  cpNext: number;
+}
+
+/**
+ * Open a real connection through the device and get it spliced: the client's handshake with the CP (a
+ * SYN cookie), its request, the CP's SYN to the server it chose on port 1, this test's SYN-ACK as that
+ * server, and the CP's replay of the request; then the splice is in the data plane's tables.
+ */
+async function openSplicedConnection(clientPort: number): Promise<Spliced> {
+  const fromClient = () => packet().eth({ src: CLIENT_MAC, dst: PORT_MACS[0] }).ipv4({ src: CLIENT_IP, dst: VIP });
+  const c0 = 0x1000_0000 + clientPort;
+  const [synAck] = await exchange(0, fromClient().tcp({ sport: clientPort, dport: 80, seq: c0, flags: "S", options: [{ kind: "mss", value: 1460 }] }).build());
+  expect(synAck?.port, "SYN-ACK to the client").toBe(0);
+  const s0 = decode(synAck.frame).tcp!.seq;
+  await exchange(0, fromClient().tcp({ sport: clientPort, dport: 80, seq: c0 + 1, ack: s0 + 1, flags: "A" }).build(), 100);
+  const isSyn = (o: { port: number; frame: Uint8Array }) => o.port === 1 && decode(o.frame).tcp?.flagText === "S";
+  const out = await exchangeUntil(0, fromClient().tcp({ sport: clientPort, dport: 80, seq: c0 + 1, ack: s0 + 1, flags: "PA" }).payload(REQUEST).build(), (o) => o.some(isSyn));
+  const syn = out.find(isSyn);
+  expect(syn, "the CP's SYN to a server").toBeDefined();
+  const d = decode(syn!.frame);
+  expect(d.ipv4!.src).toBe(LOCAL_IP);
+  const serverIp = d.ipv4!.dst;
+  const serverMac = SERVER_MACS[serverIp];
+  expect(d.eth!.dst).toBe(serverMac);
+  const sv0 = 0x7000_0000 + clientPort;
+  const replay = await exchangeUntil(1, packet().eth({ src: serverMac, dst: PORT_MACS[1] }).ipv4({ src: serverIp, dst: LOCAL_IP })
+    .tcp({ sport: 80, dport: d.tcp!.sport, seq: sv0, ack: d.tcp!.seq + 1, flags: "SA", options: [{ kind: "mss", value: 1460 }] }).build(),
+  (o) => o.some((f) => f.port === 1 && decode(f.frame).payload.length > 0));
+  const request = replay.find((f) => f.port === 1 && decode(f.frame).payload.length > 0);
+  expect(request, "the CP replays the request to the server").toBeDefined();
+  expect(Buffer.from(decode(request!.frame).payload).toString()).toBe(Buffer.from(REQUEST).toString());
+  return {
+    clientPort, clientNext: c0 + 1 + REQUEST.length, switchNext: s0 + 1,
+    localPort: d.tcp!.sport, serverIp, serverMac, serverNext: sv0 + 1, cpNext: (d.tcp!.seq + 1 + REQUEST.length) >>> 0,
+  };
+}
+
+/**
+ * One segment each way on a spliced connection: the data plane (not the CP, which sees nothing) must
+ * forward each with the splice's rewrite: MACs, addresses, ports, and sequence numbers translated to
+ * the other side's space. Returns what came out of each.
+ */
+async function spliceSegments(c: Spliced): Promise<{ toServer: { port: number; frame: Uint8Array }[]; toClient: { port: number; frame: Uint8Array }[] }> {
+  const toServer = await exchange(0, packet().eth({ src: CLIENT_MAC, dst: PORT_MACS[0] }).ipv4({ src: CLIENT_IP, dst: VIP })
+    .tcp({ sport: c.clientPort, dport: 80, seq: c.clientNext, ack: c.switchNext, flags: "A", win: 1000 }).build(), 500);
+  const toClient = await exchange(1, packet().eth({ src: c.serverMac, dst: PORT_MACS[1] }).ipv4({ src: c.serverIp, dst: LOCAL_IP })
+    .tcp({ sport: 80, dport: c.localPort, seq: c.serverNext, ack: c.cpNext, flags: "PA", win: 1000 }).payload("HTTP/1.1 200 OK\r\n").build(), 500);
+  return { toServer, toClient };
+}
+
+function expectSpliced(c: Spliced, out: Awaited<ReturnType<typeof spliceSegments>>): void {
+  expect(out.toServer.map((o) => o.port), "client segment out of the server port only").toEqual([1]);
+  const a = decode(out.toServer[0].frame);
+  expect(a.errors).toEqual([]);
+  expect({ eth: [a.eth!.src, a.eth!.dst], ip: [a.ipv4!.src, a.ipv4!.dst], ports: [a.tcp!.sport, a.tcp!.dport], seq: a.tcp!.seq, ack: a.tcp!.ack })
+    .toEqual({ eth: [PORT_MACS[1], c.serverMac], ip: [LOCAL_IP, c.serverIp], ports: [c.localPort, 80], seq: c.cpNext, ack: c.serverNext });
+  expect(out.toClient.map((o) => o.port), "server segment out of the client port only").toEqual([0]);
+  const b = decode(out.toClient[0].frame);
+  expect(b.errors).toEqual([]);
+  expect({ eth: [b.eth!.src, b.eth!.dst], ip: [b.ipv4!.src, b.ipv4!.dst], ports: [b.tcp!.sport, b.tcp!.dport], seq: b.tcp!.seq, ack: b.tcp!.ack })
+    .toEqual({ eth: [PORT_MACS[0], CLIENT_MAC], ip: [VIP, CLIENT_IP], ports: [80, c.clientPort], seq: c.switchNext, ack: c.clientNext });
+}
+
 const arpRequest = () => packet().eth({ src: CLIENT_MAC, dst: "ff:ff:ff:ff:ff:ff" }).arp({ op: "request", sha: CLIENT_MAC, spa: "10.90.1.10", tha: "00:00:00:00:00:00", tpa: "10.90.1.100" }).build();
 const arpReply = () => packet().eth({ src: PORT_MACS[0], dst: CLIENT_MAC }).arp({ op: "reply", sha: PORT_MACS[0], spa: "10.90.1.100", tha: CLIENT_MAC, tpa: "10.90.1.10" }).build();
 const slotBytes = (dir: string) => Object.fromEntries(["A", "B"].map((s) => [s, existsSync(join(dir, `slot-${s}.npfw`)) ? sha256Hex(readFileSync(join(dir, `slot-${s}.npfw`))) : null]));
@@ -180,10 +269,18 @@ describe("device boot and ports", () => {
 
 describe("flashing", () => {
   it("flashes an image into the inactive slot, swaps keeping connections, and boots it after a restart", async () => {
+    // A connection spliced before the flash, its segments forwarded by the data plane.
+    const conn = await openSplicedConnection(42000);
+    expectSpliced(conn, await spliceSegments(conn));
     const r = await flashImage(client, new Uint8Array(readFileSync(images.good2)), { chunkSize: 1000 });
     expect(r.result).toBe("swapped");
     expect(r.slot).toBe("B");
     expect(r.kept_connections).toBe(true);
+    // Kept: its next segments, both ways, are still spliced by the new image with the same rewrite,
+    // and the CP sees none of them.
+    const toCp = device.counters().chip.toCp;
+    expectSpliced(conn, await spliceSegments(conn));
+    expect(device.counters().chip.toCp).toBe(toCp);
     expect(r.self_test).toMatchObject({ failed: 0 });
     expect(r.self_test!.passed).toBeGreaterThan(100);
     const s = await client.status();
@@ -275,9 +372,15 @@ describe("flashing", () => {
   }, 30_000);
 
   it("swaps cold when the stages differ: tables cleared, a new control plane, still forwarding", async () => {
+    const conn = await openSplicedConnection(42001);
+    expectSpliced(conn, await spliceSegments(conn));
     const r = await flashImage(client, new Uint8Array(readFileSync(images.threeStage)));
     expect(r.result).toBe("swapped");
     expect(r.kept_connections).toBe(false);
+    // Cleared: the connection's next segments are no longer spliced; none leaves towards the other side.
+    const after = await spliceSegments(conn);
+    expect(after.toServer.filter((o) => o.port === 1), "client segment forwarded to the server after a cold swap").toEqual([]);
+    expect(after.toClient.filter((o) => o.port === 0 && decode(o.frame).tcp?.sport === 80 && decode(o.frame).payload.length > 0), "server data forwarded to the client after a cold swap").toEqual([]);
     const s = await client.status();
     expect(s.running.image!.images.map((i: { name: string }) => i.name)).toEqual(["classify", "splice", "tx"]);
     expect(logs.some((l) => l.startsWith("cold swap"))).toBe(true);
