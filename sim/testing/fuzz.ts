@@ -1,7 +1,9 @@
 // Data-plane fuzzer shared by test/dataplane/fuzz.test.ts and scripts/fuzz-long.ts: a configured data
 // plane with spliced flows installed through the CP's table adapter, valid builder packets for those
-// flows and for everything classify answers, random bytes, and mutations of all of them.
-import { installSplice, setFlowState, type FlowDirection } from "../../abi/flow-table.js";
+// flows and for everything classify answers, random bytes, and mutations of all of them. The oracle
+// keeps its own copy of every installed direction (key -> rewrite), so a forwarded segment is checked
+// against the flow its 4-tuple belongs to, not against what the tables say.
+import { installSplice, readFlow, setFlowState, type FlowDirection } from "../../abi/flow-table.js";
 import { packet, type TcpOption } from "../../packet/builder.js";
 import { ip4ToU32, macBytes } from "../../packet/addr.js";
 import { fixChecksums, mutate, MUTATIONS, tcpOffsets, type MutationName } from "../../packet/mutate.js";
@@ -44,11 +46,23 @@ interface FuzzFlow {
 
 export type PacketKind = "splice-fwd" | "splice-rev" | "client" | "server" | "arp" | "icmp" | "random" | "random-ip";
 
+/** One installed direction of a splice, as the fuzz world installed it (the oracle's copy). */
+export interface InstalledDirection {
+  dir: FlowDirection;
+  /** Its flow-table entry (for the state, which the data plane itself moves to CLOSING on FIN/RST). */
+  index: number;
+}
+
 export interface FuzzPacket {
   inPort: number;
   frame: Uint8Array;
   kind: PacketKind;
   mutations: MutationName[];
+  /**
+   * The spliced direction the frame's 4-tuple (after mutation) belongs to; null when the generator
+   * knows it belongs to none; absent when no oracle looked (a packet made elsewhere).
+   */
+  spliced?: InstalledDirection | null;
 }
 
 export interface FuzzStats {
@@ -59,19 +73,28 @@ export interface FuzzStats {
   byReason: Record<string, number>;
   byKind: Record<string, number>;
   traps: { image: string; error: string; inPort: number; frame: string; kind: string; mutations: string[] }[];
-  /** Results that break the image contract other than traps (unknown verdict, DROP without reason). */
+  /**
+   * Results that break the image contract other than traps (unknown verdict, DROP without reason, wrong
+   * checksums), and forwards to the wrong place: a spliced segment not rewritten to its own flow, a
+   * segment of no flow forwarded as if spliced.
+   */
   violations: string[];
+  /** Forwarded segments of spliced flows whose rewrite the oracle compared with their flow's. */
+  splicedChecked: number;
 }
 
 export function emptyStats(): FuzzStats {
-  return { packets: 0, ranClassify: 0, ranSplice: 0, byVerdict: {}, byReason: {}, byKind: {}, traps: [], violations: [] };
+  return { packets: 0, ranClassify: 0, ranSplice: 0, byVerdict: {}, byReason: {}, byKind: {}, traps: [], violations: [], splicedChecked: 0 };
 }
+
+const keyString = (saddr: number, daddr: number, sport: number, dport: number) => `${saddr >>> 0}:${daddr >>> 0}:${sport}:${dport}`;
 
 /** Configure `dp` and install `flows` splices (some CLOSING or CLOSED); returns the generator for them. */
 export function setUpFuzzWorld(dp: Dataplane, seed: number, flows = 48): PacketFuzzer {
   dp.configure({ vip: FUZZ_VIP, localIp: FUZZ_LOCAL_IP, servicePorts: SERVICE_PORTS, portMacs: FUZZ_PORT_MACS, checkTcpChecksum: seed % 2 === 0 });
   const rng = new Random(seed ^ 0x9e3779b9);
   const installed: FuzzFlow[] = [];
+  const directions = new Map<string, InstalledDirection>();
   const mem = dp.memoryBytes();
   for (let i = 0; installed.length < flows && i < flows * 4; i++) {
     const f: FuzzFlow = {
@@ -101,16 +124,25 @@ export function setUpFuzzWorld(dp: Dataplane, seed: number, flows = 48): PacketF
       const idx = installSplice(mem, { fwd, rev });
       if (rng.chance(0.1)) setFlowState(mem, idx.fwd, rng.chance(0.5) ? "CLOSING" : "CLOSED");
       installed.push(f);
+      for (const [dir, index] of [[fwd, idx.fwd], [rev, idx.rev]] as const) directions.set(keyString(dir.key.saddr, dir.key.daddr, dir.key.sport, dir.key.dport), { dir, index });
     } catch {
       // duplicate 4-tuple or full bucket: draw another
     }
   }
-  return new PacketFuzzer(new Random(seed), installed);
+  return new PacketFuzzer(new Random(seed), installed, directions);
 }
 
 /** Makes fuzz packets: valid builder packets of every kind, half of them mutated, plus random bytes. */
 export class PacketFuzzer {
-  constructor(readonly rng: Random, private readonly flows: FuzzFlow[]) {}
+  constructor(readonly rng: Random, private readonly flows: FuzzFlow[], private readonly directions = new Map<string, InstalledDirection>()) {}
+
+  /** The installed direction whose key is this frame's IPv4/TCP 4-tuple, or null. */
+  splicedDirectionOf(frame: Uint8Array): InstalledDirection | null {
+    const o = tcpOffsets(frame);
+    if (o?.tcp === undefined) return null;
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    return this.directions.get(keyString(dv.getUint32(o.ip + 12), dv.getUint32(o.ip + 16), dv.getUint16(o.tcp), dv.getUint16(o.tcp + 2))) ?? null;
+  }
 
   next(): FuzzPacket {
     const rng = this.rng;
@@ -127,7 +159,7 @@ export class PacketFuzzer {
       // Mostly keep the checksums right so the mutation reaches the checks after them.
       if (rng.chance(0.8)) fixChecksums(frame, rng.chance(0.8));
     }
-    return { inPort: base.inPort, frame, kind: base.kind, mutations };
+    return { inPort: base.inPort, frame, kind: base.kind, mutations, spliced: this.splicedDirectionOf(frame) };
   }
 
   private base(): { inPort: number; frame: Uint8Array; kind: PacketKind } {
@@ -263,6 +295,9 @@ function optLen(o: TcpOption): number {
 
 /** Process one fuzz packet and account for it; frees the buffer of TO_CP packets (no CP here). */
 export function runFuzzPacket(dp: Dataplane, p: FuzzPacket, stats: FuzzStats): ProcessResult {
+  // The entry's state as the packet finds it (the data plane moves it to CLOSING on a FIN or RST).
+  const stateBefore = p.spliced ? readFlow(dp.memoryBytes(), p.spliced.index).state : undefined;
+  const input = p.frame;
   const r = dp.process(p.inPort, p.frame);
   if (r.verdict === "TO_CP") dp.freeBuffer(r.descAddr);
   if (stats.packets % 64 === 0) dp.rings.drain(RING_TO_CP);
@@ -279,10 +314,53 @@ export function runFuzzPacket(dp: Dataplane, p: FuzzPacket, stats: FuzzStats): P
   } else if (r.verdict === "DROP" && (!r.reason || r.reason === "NONE")) {
     stats.violations.push(`${r.ran.join(" -> ")} dropped without a reason: ${p.kind} [${p.mutations.join(",")}] port ${p.inPort}: ${hex(p.frame)}`);
   } else if (r.verdict === "FORWARD") {
-    const bad = checksumFault(p.frame, r.frame);
-    if (bad) stats.violations.push(`${r.ran.join(" -> ")} forwarded ${bad}: ${p.kind} [${p.mutations.join(",")}] port ${p.inPort}\n in:  ${hex(p.frame)}\n out: ${hex(r.frame)}`);
+    const bad = checksumFault(input, r.frame) ?? (p.spliced !== undefined ? forwardFault(input, r, p.spliced, stateBefore) : undefined);
+    if (p.spliced && !bad) stats.splicedChecked++;
+    if (bad) stats.violations.push(`${r.ran.join(" -> ")} forwarded ${bad}: ${p.kind} [${p.mutations.join(",")}] port ${p.inPort}\n in:  ${hex(input)}\n out: ${hex(r.frame)}`);
   }
   return r;
+}
+
+const u32At = (f: Uint8Array, at: number) => ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
+const u16At = (f: Uint8Array, at: number) => (f[at] << 8) | f[at + 1];
+const macHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+const ipText = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join(".");
+
+/**
+ * Where a forwarded frame went wrong, if it did. A TCP segment of no spliced flow must not be forwarded
+ * at all (classify itself answers only ARP and ICMP echo); one of a spliced flow must leave as that
+ * flow's rewrite says: its out port, next-hop and port MACs, addresses, ports, TTL one less, sequence
+ * and acknowledgement numbers moved by its deltas; never while the flow is CLOSED, nor a pure SYN on a
+ * CLOSING flow (a new connection, the CP's).
+ */
+function forwardFault(input: Uint8Array, r: ProcessResult, spliced: InstalledDirection | null, state: string | undefined): string | undefined {
+  const inTcp = tcpOffsets(input)?.tcp !== undefined;
+  if (!spliced) {
+    if (r.ran.includes("splice")) return "a packet of no spliced flow through splice";
+    if (inTcp) return "a TCP segment of no spliced flow";
+    return undefined;
+  }
+  const { dir } = spliced;
+  const flow = `flow ${ipText(dir.key.saddr)}:${dir.key.sport} -> ${ipText(dir.key.daddr)}:${dir.key.dport} (entry ${spliced.index})`;
+  if (state === "CLOSED") return `a segment of CLOSED ${flow}`;
+  const inFlags = input[tcpOffsets(input)!.tcp! + 13];
+  if (state === "CLOSING" && (inFlags & 0x17) === 0x02) return `a pure SYN on CLOSING ${flow} as if spliced`;
+  const o = tcpOffsets(r.frame);
+  if (o?.tcp === undefined) return `a segment of ${flow} as a frame that is not IPv4/TCP`;
+  const f = r.frame, ip = o.ip, tcp = o.tcp, inIp = tcpOffsets(input)!.ip, inTcpAt = tcpOffsets(input)!.tcp!;
+  const want = (what: string, got: number | string, expected: number | string) => (got === expected ? undefined : `${what} ${got}, its rewrite says ${expected}`);
+  const fault =
+    want("out port", r.outPort ?? -1, dir.outPort) ??
+    want("Ethernet destination", macHex(f.subarray(0, 6)), macHex(dir.nextHopMac)) ??
+    want("Ethernet source", macHex(f.subarray(6, 12)), FUZZ_PORT_MACS[dir.outPort] ?? "(no such port)") ??
+    want("source address", ipText(u32At(f, ip + 12)), ipText(dir.rewrite.saddr)) ??
+    want("destination address", ipText(u32At(f, ip + 16)), ipText(dir.rewrite.daddr)) ??
+    want("source port", u16At(f, tcp), dir.rewrite.sport) ??
+    want("destination port", u16At(f, tcp + 2), dir.rewrite.dport) ??
+    want("TTL", f[ip + 8], input[inIp + 8] - 1) ??
+    want("sequence number", u32At(f, tcp + 4), (u32At(input, inTcpAt + 4) + dir.seqDelta) >>> 0) ??
+    (inFlags & 0x10 ? want("acknowledgement number", u32At(f, tcp + 8), (u32At(input, inTcpAt + 8) + dir.ackDelta) >>> 0) : undefined);
+  return fault && `a segment of ${flow} with ${fault}`;
 }
 
 /** Whether the TCP checksum of an IPv4/TCP frame verifies (over the segment its total length gives). */
