@@ -6,6 +6,7 @@ import {
 import { decodeStruct, encodeStruct, type StructValue } from "../../abi/codec.js";
 import { decodeMessage, reasonName, type RingMessage } from "../../abi/ring-message.js";
 import { writeSwitchConfig, type SwitchConfig } from "../../abi/switch-config.js";
+import { Random } from "../../lib/random.js";
 import { createNpMemory, npImports } from "./imports.js";
 import { Rings } from "./rings.js";
 
@@ -31,7 +32,16 @@ export interface DataplaneOptions {
    * tests look at `result.messages`; a simulated CP sets false and reads the ring itself.
    */
   drainToCp?: boolean;
+  /**
+   * Seed of the garbage written into each packet buffer beyond the frame (default GARBAGE_SEED): on the
+   * chip and the device a buffer holds whatever its previous packet left there, never zeros, so an
+   * image that reads past the frame must not find zeros here either. The same seed, the same bytes.
+   */
+  garbageSeed?: number;
 }
+
+/** Default seed of the bytes a fresh Dataplane leaves in its packet buffers beyond each frame. */
+export const GARBAGE_SEED = 0x9a4b_a6e5;
 
 export interface ProcessResult {
   verdict: Verdict;
@@ -86,10 +96,13 @@ export class Dataplane {
   private readonly drainToCp: boolean;
   private readonly freeBuffers: number[] = [];
   private readonly held = new Set<number>();
+  /** Garbage for the bytes of a buffer beyond its frame (deterministic per instance). */
+  private readonly garbage: Random;
 
   private constructor(memory: WebAssembly.Memory, rings: Rings, opts: DataplaneOptions) {
     this.memory = memory;
     this.rings = rings;
+    this.garbage = new Random(opts.garbageSeed ?? GARBAGE_SEED);
     this.pipeline = opts.pipeline ?? ["classify", "splice"];
     this.drainToCp = opts.drainToCp ?? true;
     for (let i = MAX_BUFFERS - 1; i >= 0; i--) this.freeBuffers.push(i);
@@ -134,7 +147,9 @@ export class Dataplane {
     const mem = this.memoryBytes();
     const buf = BUFFERS_BASE + index * BUFFER_SIZE;
     const descAddr = DESCRIPTORS_BASE + index * PACKET_DESC.size;
-    mem.fill(0, buf, buf + BUFFER_SIZE);
+    // As on the chip (sim/chip/np.ts receive): the frame over a buffer that is not clean (here seeded
+    // garbage, there the previous packet's bytes), and a descriptor zeroed before its fields are set.
+    this.fillGarbage(buf + (frame.length & ~3), buf + BUFFER_SIZE);
     mem.set(frame, buf);
     mem.fill(0, descAddr, descAddr + PACKET_DESC.size);
     encodeStruct(PACKET_DESC, mem, descAddr, { BUF: buf, LEN: frame.length, IN_PORT: inPort, FLOW: NO_FLOW });
@@ -195,6 +210,12 @@ export class Dataplane {
     if (verdict === "FORWARD") result.outPort = desc.OUT_PORT as number;
     if (trap) result.trap = trap;
     return result;
+  }
+
+  /** Seeded garbage over [from, to) of the memory; both 4-byte aligned. */
+  private fillGarbage(from: number, to: number): void {
+    const words = new Uint32Array(this.memory.buffer, from, (to - from) >>> 2);
+    for (let i = 0; i < words.length; i++) words[i] = this.garbage.u32();
   }
 
   /** The CP is done with the buffer of a TO_CP packet. */
