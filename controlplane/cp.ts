@@ -8,7 +8,7 @@ import { FLAGS } from "../abi/layout.js";
 import { crc32 } from "../abi/hash.js";
 import { cpOwnsBuffer, type RingMessage } from "../abi/ring-message.js";
 import type { FlowKey } from "../abi/flow-table.js";
-import { seqAdd, seqGe } from "../packet/seq.js";
+import { seqAdd, seqDiff, seqGe } from "../packet/seq.js";
 import { Random } from "../lib/random.js";
 import type { CpEnv } from "./env.js";
 import { resolveCpConfig, type CpConfig, type ResolvedConfig, type ResolvedServer, type ServerConfig } from "./config.js";
@@ -38,6 +38,9 @@ const PORT_TRIES = 16;
 const descFlag = (name: string) => 1 << FLAGS.find((f) => f.prefix === "DESCF_")!.bits.findIndex((b) => b.name === name);
 const DESCF_HOST = descFlag("HOST");
 const DESCF_REQUEST_LINE = descFlag("REQUEST_LINE");
+
+/** Whether offset `at` of the buffered request bytes is the start of a line (the first byte, or after LF). */
+const startsLine = (bytes: Uint8Array, at: number): boolean => at === 0 || bytes[at - 1] === 0x0a;
 
 export class ControlPlane {
   private readonly cfg: ResolvedConfig;
@@ -266,7 +269,9 @@ export class ControlPlane {
       if (taken === "new" && inOrder) {
         // The data plane's hashes describe these very bytes only when they are the ones we keep.
         if (msg.flags & DESCF_REQUEST_LINE && seg.seq === conn.rx.base) conn.hints.urlHash = msg.urlHash;
-        if (msg.flags & DESCF_HOST) conn.hints.hostHash = msg.hostHash;
+        // classify looks for "Host:" at the start of a segment too; that is a field line only when the
+        // segment starts a line (a request split inside "X-Forwarded-" | "Host: ..." is not).
+        if (msg.flags & DESCF_HOST && startsLine(conn.rx.bytes(), seqDiff(seg.seq, conn.rx.base))) conn.hints.hostHash = msg.hostHash;
       }
       acknowledge = true;
     }

@@ -92,6 +92,20 @@ const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(.
  * HOST_HASH when it saw the request line / Host in one segment (0 = not given): they save the CRC.
  * Returns an error text for a head RFC 9112 says to answer with 400.
  */
+/** The Host value's bytes as sent (latin1 round trip of the parsed value). */
+function hostValueBytes(h: HttpHeader): Uint8Array {
+  return Uint8Array.from(h.value, (c) => c.charCodeAt(0));
+}
+
+/**
+ * ASCII letters lower-cased, every other byte as it is: the data plane's HOST_HASH is the CRC-32 of the
+ * value lower-cased this way (dataplane/lib/http-request.ts hashHost), so the CP's own hash of a value the
+ * data plane did not report (longer than 255 bytes, or split over segments) is the same function.
+ */
+function asciiLower(bytes: Uint8Array): Uint8Array {
+  return bytes.map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
+}
+
 export function parseRequestHead(head: Uint8Array, hints: { urlHash?: number; hostHash?: number } = {}): HttpRequest | { error: string } {
   const lineEnd = head.indexOf(LF);
   if (lineEnd < 1 || head[lineEnd - 1] !== CR) return { error: "request line does not end in CRLF" };
@@ -127,7 +141,7 @@ export function parseRequestHead(head: Uint8Array, hints: { urlHash?: number; ho
   const req: HttpRequest = {
     method, url, version: version as HttpRequest["version"], headers, headerBytes: at + 2,
     urlHash: hints.urlHash || crc32(enc.encode(url)),
-    hostHash: host === undefined ? 0 : hints.hostHash || crc32(enc.encode(host)),
+    hostHash: host === undefined ? 0 : hints.hostHash || crc32(asciiLower(hostValueBytes(hosts[0]))),
     keepAlive: version === "HTTP/1.1" ? !connection.includes("close") : connection.includes("keep-alive"),
   };
   if (host !== undefined) req.host = host;
